@@ -1,0 +1,69 @@
+package devana.jobs;
+
+import devana.jobs.config.JobsConfiguration;
+import devana.jobs.config.Settings;
+import devana.jobs.emulator.DevanaEmulator;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.apache.camel.main.Main;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+
+/**
+ * Starts devana-jobs: Camel Main with the YAML routes of {@code routes/} and the settings of
+ * {@code application.properties} (both from the working directory when present there, else the
+ * copies packaged in the jar). {@code emulator} as first argument runs the Devana emulator alone.
+ */
+public final class DevanaJobs {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DevanaJobs.class);
+
+    private DevanaJobs() {
+    }
+
+    public static void main(String[] args) {
+        if (args.length > 0 && "emulator".equals(args[0])) {
+            DevanaEmulator.main(Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
+        Main main = create();
+        // SIGTERM and Ctrl-C stop the routes gracefully and end with exit code 0; the JVM's default
+        // handler would run shutdown hooks and exit with 143 instead.
+        Signal.handle(new Signal("TERM"), signal -> main.completed());
+        Signal.handle(new Signal("INT"), signal -> main.completed());
+        try {
+            main.run();
+        } catch (Exception e) {
+            System.err.println("devana-jobs did not start: " + startupProblem(e));
+            LOG.debug("startup failure", e);
+            System.exit(2);
+        }
+        System.exit(0);
+    }
+
+    /** The application as it ships, not yet started; tests add override properties before run(). */
+    public static Main create() {
+        Main main = new Main();
+        main.configure().addConfiguration(new JobsConfiguration());
+        main.setPropertyPlaceholderLocations(Files.isRegularFile(Path.of("application.properties"))
+                ? "file:application.properties" : "classpath:application.properties");
+        main.configure().withRoutesIncludePattern(Files.isDirectory(Path.of("routes"))
+                ? "file:routes/*.camel.yaml" : "classpath:routes/*.camel.yaml");
+        return main;
+    }
+
+    private static String startupProblem(Throwable error) {
+        for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+            if (cause instanceof Settings.InvalidSettingException) {
+                return cause.getMessage();
+            }
+        }
+        Throwable root = error;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getClass().getSimpleName() + ": " + root.getMessage();
+    }
+}

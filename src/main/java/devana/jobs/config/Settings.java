@@ -1,0 +1,81 @@
+package devana.jobs.config;
+
+import java.util.Optional;
+import org.apache.camel.spi.PropertiesComponent;
+
+/**
+ * The knobs the Java side needs, read once at startup and checked there with a message that names
+ * the key and its environment variable, so a bad value stops the app before anything runs.
+ */
+public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, int maxAttempts, int emulatorPort,
+                       String dbUrl, String dbUser, String dbPassword, int dbPoolSize) {
+
+    public static final long MIN_POLL_INTERVAL = 2000;
+
+    public static Settings read(PropertiesComponent properties) {
+        long interval = number(properties, "devana.poll.interval", "5000");
+        if (interval < MIN_POLL_INTERVAL) {
+            throw new InvalidSettingException("devana.poll.interval (DEVANA_POLL_INTERVAL) is " + interval
+                    + " ms: the Devana API asks clients not to poll more often than every 2000 ms; set 2000 or more");
+        }
+        int maxAttempts = (int) number(properties, "devana.retry.max-attempts", "3");
+        if (maxAttempts < 0 || maxAttempts > 100) {
+            throw new InvalidSettingException("devana.retry.max-attempts (DEVANA_RETRY_MAX_ATTEMPTS) is " + maxAttempts
+                    + ": use 0 (never retry) to 100");
+        }
+        int poolSize = (int) number(properties, "jobs.db.pool-size", "5");
+        if (poolSize < 2) {
+            throw new InvalidSettingException("jobs.db.pool-size (JOBS_DB_POOL_SIZE) is " + poolSize + ": use 2 or more");
+        }
+        String baseUrl = optional(properties, "devana.base-url").orElse(null);
+        String apiKey = optional(properties, "devana.api-key").orElse(null);
+        if (baseUrl != null && apiKey == null) {
+            throw new InvalidSettingException("devana.base-url is set to " + baseUrl
+                    + " but no API key is: set DEVANA_API_KEY (never write the key in a file)");
+        }
+        if (baseUrl != null && !baseUrl.startsWith("http://") && !baseUrl.startsWith("https://")) {
+            throw new InvalidSettingException("devana.base-url (DEVANA_BASE_URL) must start with http:// or https://");
+        }
+        return new Settings(baseUrl == null ? null : baseUrl.replaceAll("/+$", ""), apiKey, interval, maxAttempts,
+                (int) number(properties, "devana.emulator.port", "8089"),
+                optional(properties, "jobs.db.url").orElse("jdbc:h2:file:./data/devana-jobs"),
+                optional(properties, "jobs.db.user").orElse(null),
+                optional(properties, "jobs.db.password").orElse(null),
+                poolSize);
+    }
+
+    public boolean embedded() {
+        return baseUrl == null;
+    }
+
+    public Settings withApi(String url, String key) {
+        return new Settings(url, key, pollIntervalMillis, maxAttempts, emulatorPort, dbUrl, dbUser, dbPassword, dbPoolSize);
+    }
+
+    @Override
+    public String toString() {
+        return "Settings[baseUrl=" + baseUrl + ", apiKey=" + (apiKey == null ? "none" : "****")
+                + ", pollIntervalMillis=" + pollIntervalMillis + ", maxAttempts=" + maxAttempts + ", dbUrl=" + dbUrl + "]";
+    }
+
+    private static Optional<String> optional(PropertiesComponent properties, String key) {
+        return properties.resolveProperty(key).map(String::trim).filter(value -> !value.isEmpty());
+    }
+
+    private static long number(PropertiesComponent properties, String key, String fallback) {
+        String value = optional(properties, key).orElse(fallback);
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new InvalidSettingException(key + " (" + key.toUpperCase().replace('.', '_').replace('-', '_')
+                    + ") must be a whole number, got '" + value + "'");
+        }
+    }
+
+    /** A configuration value the app refuses to start with. */
+    public static class InvalidSettingException extends IllegalArgumentException {
+        public InvalidSettingException(String message) {
+            super(message);
+        }
+    }
+}

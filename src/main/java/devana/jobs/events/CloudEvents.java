@@ -1,0 +1,84 @@
+package devana.jobs.events;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import devana.jobs.state.JobSnapshot;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Maps job observations and retry decisions to CloudEvents 1.0 in JSON structured mode (product.md).
+ * The id is derived from what changed, so the same change seen twice (two instances, a poll and a
+ * webhook, a replay after a crash) carries the same id and a consumer can de-duplicate by it.
+ */
+public final class CloudEvents {
+
+    public static final String CONTENT_TYPE = "application/cloudevents+json";
+    private static final String PREFIX = "ai.devana.job.";
+
+    private final String source;
+    private final ObjectMapper mapper;
+
+    public CloudEvents(String apiBaseUrl, ObjectMapper mapper) {
+        this.source = stripTrailingSlash(apiBaseUrl) + "/v1/jobs";
+        this.mapper = mapper;
+    }
+
+    /** The event for a job that is new or changed, or null when its status has no event type. */
+    public Event statusChanged(JobSnapshot job, Instant observedAt) {
+        if (!job.knownStatus()) {
+            return null;
+        }
+        String type = PREFIX + job.status().toLowerCase(Locale.ROOT);
+        Instant time = job.updatedAt() != null ? job.updatedAt() : observedAt;
+        return build(job, type, job.id() + "|" + job.fingerprint(), time, Map.of());
+    }
+
+    /** The event for a retry decision (REQUESTED, EXHAUSTED, REJECTED); other outcomes have none. */
+    public Event retryDecided(JobSnapshot failedJob, String outcome, Integer attempt, Instant decidedAt) {
+        String type = switch (outcome) {
+            case "REQUESTED" -> PREFIX + "retry.requested";
+            case "EXHAUSTED" -> PREFIX + "retry.exhausted";
+            case "REJECTED" -> PREFIX + "retry.rejected";
+            default -> null;
+        };
+        if (type == null) {
+            return null;
+        }
+        Map<String, Object> extensions = attempt == null ? Map.of() : Map.of("attempt", attempt);
+        return build(failedJob, type, failedJob.id() + "|retry|" + outcome, decidedAt, extensions);
+    }
+
+    private Event build(JobSnapshot job, String type, String identity, Instant time, Map<String, Object> extensions) {
+        String id = UUID.nameUUIDFromBytes(identity.getBytes(StandardCharsets.UTF_8)).toString();
+        Map<String, Object> event = new LinkedHashMap<>();
+        event.put("specversion", "1.0");
+        event.put("id", id);
+        event.put("source", source);
+        event.put("type", type);
+        event.put("subject", job.id());
+        event.put("time", time.toString());
+        event.put("datacontenttype", "application/json");
+        event.put("jobtype", job.type());
+        event.put("targetid", job.targetId());
+        event.putAll(extensions);
+        event.put("data", job.json());
+        try {
+            return new Event(id, type, job.id(), job.type(), mapper.writeValueAsString(event));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialise event for job " + job.id(), e);
+        }
+    }
+
+    private static String stripTrailingSlash(String url) {
+        return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+    }
+
+    /** One CloudEvent ready for the outbox. */
+    public record Event(String id, String type, String jobId, String jobType, String json) {
+    }
+}

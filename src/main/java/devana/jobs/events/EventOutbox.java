@@ -1,0 +1,25 @@
+package devana.jobs.events;
+
+import devana.jobs.state.Transactions;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Instant;
+
+/** Appends events to the outbox table inside the caller's transaction; the publish route sends them. */
+public final class EventOutbox {
+
+    private static final String INSERT = "INSERT INTO job_events (event_id, event_type, job_id, job_type, payload, created_at) "
+            + "VALUES (?, ?, ?, ?, ?, ?)";
+
+    private EventOutbox() {
+    }
+
+    /** @return false when an event with the same id is already there (the same change, seen again) */
+    public static boolean append(Connection connection, CloudEvents.Event event, Instant now) throws SQLException {
+        if (event == null) {
+            return false;
+        }
+        return Transactions.insertIfAbsent(connection, INSERT,
+                event.id(), event.type(), event.jobId(), event.jobType(), event.json(), now);
+    }
+}

@@ -1,0 +1,202 @@
+package devana.jobs.retry;
+
+import devana.jobs.events.CloudEvents;
+import devana.jobs.events.EventOutbox;
+import devana.jobs.state.JobSnapshot;
+import devana.jobs.state.Transactions;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.net.SocketTimeoutException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.http.base.HttpOperationFailedException;
+
+/**
+ * Decides what to do with a failed job, exactly once per failed job id: the decision is claimed as a
+ * unique row in job_retries before anything is sent, so neither a restart nor a second instance
+ * repeats it. A POST that did not go through stays FAILED and is sent again on a later cycle until
+ * the API accepts it (then REQUESTED).
+ */
+public class RetryPolicy {
+
+    /** Header the retry route branches on. */
+    public static final String DECISION = "retryDecision";
+
+    public enum Decision { REQUEST, REJECTED, UNSUPPORTED, EXHAUSTED, NONE }
+
+    private final Transactions tx;
+    private final CloudEvents events;
+    private final MeterRegistry metrics;
+    private final Clock clock;
+    private final int maxAttempts;
+    private final Set<String> settled = ConcurrentHashMap.newKeySet();
+
+    public RetryPolicy(Transactions tx, CloudEvents events, MeterRegistry metrics, Clock clock, int maxAttempts) {
+        this.tx = tx;
+        this.events = events;
+        this.metrics = metrics;
+        this.clock = clock;
+        this.maxAttempts = maxAttempts;
+    }
+
+    public int maxAttempts() {
+        return maxAttempts;
+    }
+
+    /** Claims the decision for the failed job in the exchange property "job" and sets the retry headers. */
+    public void decide(Exchange exchange) throws SQLException {
+        JobSnapshot job = exchange.getProperty("job", JobSnapshot.class);
+        Message message = exchange.getMessage();
+        if (settled.contains(job.id())) {
+            message.setHeader(DECISION, Decision.NONE.name());
+            return;
+        }
+        Claim claim = tx.inTransaction(connection -> claim(connection, job));
+        if (claim.decision != Decision.REQUEST && claim.decision != Decision.NONE) {
+            metrics.counter("devana.retries", "outcome", claim.decision.name(), "type", job.type()).increment();
+        }
+        if (claim.settled) {
+            settled.add(job.id());
+        }
+        message.setHeader(DECISION, claim.decision.name());
+        message.setHeader("retryAttempt", claim.attempt);
+        message.setHeader("retryMaxAttempts", maxAttempts);
+        if (claim.decision == Decision.REQUEST) {
+            message.setHeader("retryPath", retryPath(job));
+        }
+    }
+
+    /** The API accepted the retry POST: the claim becomes REQUESTED with the HTTP status. */
+    public void accepted(Exchange exchange) throws SQLException {
+        JobSnapshot job = exchange.getProperty("job", JobSnapshot.class);
+        Integer status = exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class);
+        Integer attempt = exchange.getMessage().getHeader("retryAttempt", Integer.class);
+        tx.inTransaction(connection -> {
+            Instant now = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+            int updated = Transactions.update(connection,
+                    "UPDATE job_retries SET outcome = 'REQUESTED', http_status = ?, decided_at = ?, last_error = NULL "
+                            + "WHERE failed_job_id = ? AND outcome = 'FAILED'",
+                    status, now, job.id());
+            if (updated == 1) {
+                EventOutbox.append(connection, events.retryDecided(job, "REQUESTED", attempt, now), now);
+            }
+            return updated;
+        });
+        settled.add(job.id());
+        metrics.counter("devana.retries", "outcome", "REQUESTED", "type", job.type()).increment();
+    }
+
+    /** The retry POST failed (429, 5xx, timeout, connection refused): stays FAILED, tried again next cycle. */
+    public void failed(Exchange exchange) throws SQLException {
+        JobSnapshot job = exchange.getProperty("job", JobSnapshot.class);
+        Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        Integer status = cause instanceof HttpOperationFailedException http ? http.getStatusCode() : null;
+        String reason = describe(cause);
+        exchange.getMessage().setHeader("retryFailure", reason);
+        tx.inTransaction(connection -> Transactions.update(connection,
+                "UPDATE job_retries SET http_status = ?, last_error = ? WHERE failed_job_id = ? AND outcome = 'FAILED'",
+                status, reason, job.id()));
+        metrics.counter("devana.retries", "outcome", "FAILED", "type", job.type()).increment();
+    }
+
+    /** One line that says why a call failed, without the response body (it may be a whole HTML page). */
+    public static String describe(Throwable cause) {
+        if (cause == null) {
+            return "unknown failure";
+        }
+        if (cause instanceof HttpOperationFailedException http) {
+            return "HTTP " + http.getStatusCode();
+        }
+        if (cause instanceof SocketTimeoutException) {
+            return "timed out";
+        }
+        String message = cause.getMessage();
+        String text = cause.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+        return text.length() > 300 ? text.substring(0, 300) + "..." : text;
+    }
+
+    private Claim claim(Connection connection, JobSnapshot job) throws SQLException {
+        Instant now = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        try (PreparedStatement select = Transactions.query(connection,
+                "SELECT outcome, attempt, tries, next_try_at FROM job_retries WHERE failed_job_id = ? FOR UPDATE", job.id());
+             ResultSet rs = select.executeQuery()) {
+            if (rs.next()) {
+                String outcome = rs.getString("outcome");
+                if (!"FAILED".equals(outcome)) {
+                    return new Claim(Decision.NONE, null, true);
+                }
+                Instant nextTry = Transactions.instant(rs, "next_try_at");
+                if (nextTry != null && now.isBefore(nextTry)) {
+                    return new Claim(Decision.NONE, null, false);
+                }
+                int attempt = rs.getInt("attempt");
+                int tries = rs.getInt("tries");
+                int won = Transactions.update(connection,
+                        "UPDATE job_retries SET tries = ?, next_try_at = ? WHERE failed_job_id = ? AND tries = ?",
+                        tries + 1, now.plus(backoff(tries + 1)), job.id(), tries);
+                return won == 1 ? new Claim(Decision.REQUEST, attempt, false) : new Claim(Decision.NONE, null, false);
+            }
+        }
+        Decision decision;
+        Integer attempt = null;
+        if (!job.safeTarget()) {
+            decision = Decision.REJECTED;
+        } else if (!"EXTRACTION".equals(job.type()) && !"EMBEDDING".equals(job.type())) {
+            decision = Decision.UNSUPPORTED;
+        } else {
+            int used = usedAttempts(connection, job);
+            if (used >= maxAttempts) {
+                decision = Decision.EXHAUSTED;
+            } else {
+                decision = Decision.REQUEST;
+                attempt = used + 1;
+            }
+        }
+        String outcome = decision == Decision.REQUEST ? "FAILED" : decision.name();
+        boolean claimed = Transactions.insertIfAbsent(connection,
+                "INSERT INTO job_retries (failed_job_id, target_id, job_type, attempt, outcome, http_status, decided_at, tries, next_try_at) "
+                        + "VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?)",
+                job.id(), job.targetId(), job.type(), attempt, outcome, now, decision == Decision.REQUEST ? 1 : 0,
+                decision == Decision.REQUEST ? now.plus(backoff(1)) : null);
+        if (!claimed) {
+            return new Claim(Decision.NONE, null, false);
+        }
+        if (decision != Decision.REQUEST) {
+            EventOutbox.append(connection, events.retryDecided(job, decision.name(), null, now), now);
+        }
+        return new Claim(decision, attempt, decision != Decision.REQUEST);
+    }
+
+    /** How long a FAILED retry POST waits before it is sent again: 2 s, 4 s, 8 s ... at most 5 min. */
+    static Duration backoff(int tries) {
+        long seconds = Math.min(300, 1L << Math.min(tries, 9));
+        return Duration.ofSeconds(seconds);
+    }
+
+    private static int usedAttempts(Connection connection, JobSnapshot job) throws SQLException {
+        try (PreparedStatement count = Transactions.query(connection,
+                "SELECT COUNT(*) FROM job_retries WHERE job_type = ? AND target_id = ? AND outcome IN ('REQUESTED', 'FAILED')",
+                job.type(), job.targetId());
+             ResultSet rs = count.executeQuery()) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+    private static String retryPath(JobSnapshot job) {
+        return "EXTRACTION".equals(job.type())
+                ? "/v1/documents/" + job.targetId() + "/reextract"
+                : "/v1/folders/" + job.targetId() + "/reindex";
+    }
+
+    private record Claim(Decision decision, Integer attempt, boolean settled) {
+    }
+}

@@ -1,0 +1,162 @@
+package devana.jobs.state;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import devana.jobs.events.CloudEvents;
+import devana.jobs.events.EventOutbox;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+
+/**
+ * Change detection with its effects, in one transaction per observation: the job's last seen state,
+ * the completion row of a DONE job and the CloudEvent announcing the change are committed together,
+ * or not at all. Only then does the in-memory cache learn the new state, so a failure never marks as
+ * seen what was not stored.
+ */
+public class JobLedger {
+
+    public static final String CHANGE = "jobChange";
+    public static final String PREVIOUS_STATUS = "previousStatus";
+
+    private static final int CACHE_SIZE = 50_000;
+
+    private final Transactions tx;
+    private final CloudEvents events;
+    private final ObjectMapper mapper;
+    private final MeterRegistry metrics;
+    private final Clock clock;
+    private final Map<String, String> lastSeen = Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+            return size() > CACHE_SIZE;
+        }
+    });
+
+    public JobLedger(Transactions tx, CloudEvents events, ObjectMapper mapper, MeterRegistry metrics, Clock clock) {
+        this.tx = tx;
+        this.events = events;
+        this.mapper = mapper;
+        this.metrics = metrics;
+        this.clock = clock;
+    }
+
+    /**
+     * Reads the job in the body, records it, and sets the headers the dispatch route routes on:
+     * jobId, jobType, jobStatus, targetId, jobChange (NEW, CHANGED, UNCHANGED, STALE), previousStatus.
+     */
+    public void observe(Exchange exchange) throws SQLException {
+        JobSnapshot job = JobSnapshot.of(exchange.getMessage().getBody());
+        Message message = exchange.getMessage();
+        message.setHeader("jobId", job.id());
+        message.setHeader("jobType", job.type());
+        message.setHeader("jobStatus", job.status());
+        message.setHeader("targetId", job.targetId());
+        message.setHeader("jobProgress", job.progress());
+        message.setHeader("targetLabel", job.targetLabel());
+        message.setHeader("progressLabel", job.progress() == null ? "" : " (" + job.progress() + "%)");
+        exchange.setProperty("job", job);
+        if (job.absurdProgress()) {
+            metrics.counter("devana.jobs.invalid", "reason", "progress").increment();
+        }
+        String fingerprint = job.fingerprint();
+        if (fingerprint.equals(lastSeen.get(job.id()))) {
+            message.setHeader(CHANGE, "UNCHANGED");
+            return;
+        }
+        Observation observation = tx.inTransaction(connection -> record(connection, job));
+        lastSeen.put(job.id(), observation.change == Change.STALE ? observation.storedFingerprint : fingerprint);
+        message.setHeader(CHANGE, observation.change.name());
+        message.setHeader(PREVIOUS_STATUS, observation.previousStatus == null ? "(new)" : observation.previousStatus);
+        if (observation.change == Change.NEW || observation.change == Change.CHANGED) {
+            metrics.counter("devana.jobs.transitions", "type", job.type(), "status", job.status()).increment();
+        }
+    }
+
+    /** Forgets the cache, as after a restart (tests and the webhook path use the database as the truth). */
+    public void forgetCache() {
+        lastSeen.clear();
+    }
+
+    private Observation record(Connection connection, JobSnapshot job) throws SQLException {
+        Instant now = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        String json = toJson(job);
+        String previousStatus = null;
+        String storedFingerprint = null;
+        Instant storedUpdatedAt = null;
+        try (PreparedStatement select = Transactions.query(connection,
+                "SELECT status, progress, updated_at FROM job_state WHERE job_id = ? FOR UPDATE", job.id());
+             ResultSet rs = select.executeQuery()) {
+            if (rs.next()) {
+                previousStatus = rs.getString("status");
+                int progress = rs.getInt("progress");
+                storedFingerprint = previousStatus + "|" + (rs.wasNull() ? "" : progress);
+                storedUpdatedAt = Transactions.instant(rs, "updated_at");
+            }
+        }
+        Change change;
+        if (storedFingerprint == null) {
+            boolean inserted = Transactions.insertIfAbsent(connection,
+                    "INSERT INTO job_state (job_id, target_id, job_type, status, progress, updated_at, first_seen_at, changed_at, job_json) "
+                            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    job.id(), job.targetId(), job.type(), job.status(), job.progress(), job.updatedAt(), now, now, json);
+            if (!inserted) {
+                return new Observation(Change.UNCHANGED, null, job.fingerprint());
+            }
+            change = Change.NEW;
+        } else if (storedFingerprint.equals(job.fingerprint())) {
+            return new Observation(Change.UNCHANGED, previousStatus, storedFingerprint);
+        } else if (storedUpdatedAt != null && job.updatedAt() != null && job.updatedAt().isBefore(storedUpdatedAt)) {
+            return new Observation(Change.STALE, previousStatus, storedFingerprint);
+        } else {
+            Transactions.update(connection,
+                    "UPDATE job_state SET target_id = ?, job_type = ?, status = ?, progress = ?, updated_at = ?, changed_at = ?, job_json = ? "
+                            + "WHERE job_id = ?",
+                    job.targetId(), job.type(), job.status(), job.progress(), job.updatedAt(), now, json, job.id());
+            change = Change.CHANGED;
+        }
+        if ("DONE".equals(job.status())) {
+            recordCompletion(connection, job, json, now);
+        }
+        EventOutbox.append(connection, events.statusChanged(job, now), now);
+        return new Observation(change, previousStatus, job.fingerprint());
+    }
+
+    private void recordCompletion(Connection connection, JobSnapshot job, String json, Instant now) throws SQLException {
+        Object metadata = job.json().get("metadata");
+        Instant completedAt = job.completedAt() != null ? job.completedAt() : job.updatedAt();
+        boolean inserted = Transactions.insertIfAbsent(connection,
+                "INSERT INTO job_completions (job_id, target_id, job_type, completed_at, recorded_at, metadata, job_json) "
+                        + "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                job.id(), job.targetId(), job.type(), completedAt, now, metadata == null ? null : toJson(metadata), json);
+        if (inserted) {
+            metrics.counter("devana.jobs.completions", "type", job.type()).increment();
+        }
+    }
+
+    private String toJson(JobSnapshot job) {
+        return toJson(job.json());
+    }
+
+    private String toJson(Object value) {
+        try {
+            return mapper.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialise job JSON", e);
+        }
+    }
+
+    private enum Change { NEW, CHANGED, UNCHANGED, STALE }
+
+    private record Observation(Change change, String previousStatus, String storedFingerprint) {
+    }
+}
