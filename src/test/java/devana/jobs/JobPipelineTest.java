@@ -1,0 +1,300 @@
+package devana.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import devana.jobs.emulator.DevanaEmulator;
+import devana.jobs.emulator.EmulatorOptions;
+import devana.jobs.emulator.RetryOutcome;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The routes as they ship, against the emulator over real HTTP and a real H2 file database. */
+class JobPipelineTest {
+
+    private static final Duration CYCLES = Duration.ofSeconds(20);
+
+    @TempDir
+    Path dataDir;
+
+    private DevanaEmulator emulator;
+    private RunningApp app;
+
+    @BeforeEach
+    void startEmulator() {
+        emulator = DevanaEmulator.start(EmulatorOptions.forTests());
+        emulator.setRetryOutcome((target, type) -> RetryOutcome.STAY_PENDING);
+    }
+
+    @AfterEach
+    void stopAll() throws Exception {
+        if (app != null) {
+            app.close();
+        }
+        emulator.close();
+    }
+
+    private RunningApp startApp() {
+        app = RunningApp.start(RunningApp.settings(emulator, dataDir));
+        return app;
+    }
+
+    @Test
+    void records_every_job_once_and_announces_each_as_a_cloud_event() throws Exception {
+        String pending = emulator.job().type("SYNC").status("PENDING").add();
+        String running = emulator.job().type("IMPORT").status("IN_PROGRESS").progress(40).add();
+        String done = emulator.job().type("EMBEDDING").status("DONE").progress(100).add();
+        startApp();
+
+        await().atMost(CYCLES).until(() -> app.receivedEvents().size() >= 3);
+        assertThat(app.count("SELECT COUNT(*) FROM job_state")).isEqualTo(3);
+        Map<String, Object> event = app.receivedEvents().stream()
+                .filter(e -> running.equals(e.get("subject"))).findFirst().orElseThrow();
+        assertThat(event).containsEntry("specversion", "1.0")
+                .containsEntry("type", "ai.devana.job.in_progress")
+                .containsEntry("source", emulator.baseUrl() + "/v1/jobs")
+                .containsEntry("datacontenttype", "application/json")
+                .containsEntry("jobtype", "IMPORT")
+                .containsEntry("targetid", emulator.jobJson(running).get("targetId"))
+                .containsKeys("id", "time");
+        assertThat(event.get("data")).isEqualTo(emulator.jobJson(running));
+        assertThat(app.receivedEvents()).extracting(e -> e.get("type"))
+                .contains("ai.devana.job.pending", "ai.devana.job.done");
+        assertThat(app.count("SELECT COUNT(*) FROM job_completions WHERE job_id = ?", done)).isEqualTo(1);
+        assertThat(app.count("SELECT COUNT(*) FROM job_completions WHERE job_id = ?", pending)).isZero();
+    }
+
+    @Test
+    void announces_only_changes_status_and_progress() throws Exception {
+        String id = emulator.job().type("TRANSCRIPTION").status("IN_PROGRESS").progress(10).add();
+        startApp();
+        await().atMost(CYCLES).until(() -> app.receivedEvents().size() == 1);
+        long pollsBefore = getJobsRequests();
+        await().atMost(CYCLES).until(() -> getJobsRequests() >= pollsBefore + 2);
+        assertThat(app.receivedEvents()).hasSize(1);
+
+        emulator.update(id, "IN_PROGRESS", 55);
+        await().atMost(CYCLES).until(() -> app.receivedEvents().size() == 2);
+        emulator.update(id, "DONE", 100);
+        await().atMost(CYCLES).until(() -> app.receivedEvents().size() == 3);
+
+        List<Map<String, Object>> events = app.receivedEvents();
+        assertThat(events).extracting(e -> (Object) ((Map<?, ?>) e.get("data")).get("progress")).containsExactly(10, 55, 100);
+        assertThat(events).extracting(e -> e.get("id")).doesNotHaveDuplicates();
+        assertThat(app.rows("SELECT status, progress FROM job_state WHERE job_id = ?", id))
+                .singleElement().satisfies(row -> assertThat(row).containsEntry("status", "DONE").containsEntry("progress", 100));
+    }
+
+    @Test
+    void retries_a_failed_extraction_by_reextract_and_an_embedding_by_reindex() throws Exception {
+        String extraction = emulator.job().type("EXTRACTION").target("cm4docA").status("ERROR").error("PDF parsing failed").add();
+        String embedding = emulator.job().type("EMBEDDING").target("cm4folderB").status("ERROR").error("model timeout").add();
+        startApp();
+
+        await().atMost(CYCLES).until(() -> emulator.retryRequests().size() == 2);
+        assertThat(emulator.retryRequests()).extracting(r -> r.kind() + " " + r.targetId())
+                .containsExactlyInAnyOrder("reextract cm4docA", "reindex cm4folderB");
+        await().atMost(CYCLES).until(() -> app.count("SELECT COUNT(*) FROM job_retries WHERE outcome = 'REQUESTED'") == 2);
+        assertThat(app.rows("SELECT failed_job_id, attempt, http_status FROM job_retries ORDER BY failed_job_id"))
+                .extracting(r -> r.get("failed_job_id") + ":" + r.get("attempt") + ":" + r.get("http_status"))
+                .containsExactlyInAnyOrder(extraction + ":1:202", embedding + ":1:202");
+        await().atMost(CYCLES).until(() -> typesOf(app.receivedEvents()).stream()
+                .filter("ai.devana.job.retry.requested"::equals).count() == 2);
+    }
+
+    @Test
+    void numbers_retries_one_to_max_then_declares_the_target_exhausted() throws Exception {
+        emulator.setRetryOutcome((target, type) -> RetryOutcome.FAIL);
+        emulator.job().type("EXTRACTION").target("cm4docFlaky").status("ERROR").error("corrupted xref table").add();
+        startApp();
+
+        await().atMost(Duration.ofSeconds(60)).until(() ->
+                app.count("SELECT COUNT(*) FROM job_retries WHERE outcome = 'EXHAUSTED'") == 1);
+        assertThat(app.rows("SELECT attempt, outcome FROM job_retries WHERE target_id = 'cm4docFlaky' ORDER BY decided_at"))
+                .extracting(r -> r.get("outcome") + ":" + r.get("attempt"))
+                .containsExactly("REQUESTED:1", "REQUESTED:2", "REQUESTED:3", "EXHAUSTED:null");
+        assertThat(emulator.retryRequests()).hasSize(3);
+        await().atMost(CYCLES).until(() -> typesOf(app.receivedEvents()).contains("ai.devana.job.retry.exhausted"));
+        long pollsBefore = getJobsRequests();
+        await().atMost(CYCLES).until(() -> getJobsRequests() >= pollsBefore + 2);
+        assertThat(emulator.retryRequests()).hasSize(3);
+    }
+
+    @Test
+    void sends_nothing_for_types_without_a_retry_call() throws Exception {
+        String sync = emulator.job().type("SYNC").target("cm4srcS").status("ERROR").error("SharePoint 403").add();
+        String unknown = emulator.job().type("OCR").target("cm4docO").status("ERROR").error("?").add();
+        startApp();
+
+        await().atMost(CYCLES).until(() -> app.count("SELECT COUNT(*) FROM job_retries") == 2);
+        assertThat(app.rows("SELECT failed_job_id, outcome, http_status FROM job_retries"))
+                .extracting(r -> r.get("failed_job_id") + ":" + r.get("outcome") + ":" + r.get("http_status"))
+                .containsExactlyInAnyOrder(sync + ":UNSUPPORTED:null", unknown + ":UNSUPPORTED:null");
+        assertThat(emulator.retryRequests()).isEmpty();
+        assertThat(app.counter("devana.jobs.other", "kind", "type")).isEqualTo(1);
+    }
+
+    @Test
+    void keeps_a_failed_retry_post_failed_and_sends_it_again_until_accepted() throws Exception {
+        emulator.injectFault("POST /v1/documents", devana.jobs.emulator.Fault.status(503), 1);
+        String failed = emulator.job().type("EXTRACTION").target("cm4docBusy").status("ERROR").add();
+        startApp();
+
+        await().atMost(CYCLES).until(() -> app.rows("SELECT outcome, http_status FROM job_retries").stream()
+                .anyMatch(r -> "FAILED".equals(r.get("outcome")) && Integer.valueOf(503).equals(r.get("http_status"))));
+        await().atMost(CYCLES).until(() -> app.rows("SELECT outcome FROM job_retries").stream()
+                .anyMatch(r -> "REQUESTED".equals(r.get("outcome"))));
+        assertThat(app.rows("SELECT failed_job_id, attempt, http_status, tries FROM job_retries")).singleElement()
+                .satisfies(r -> assertThat(r).containsEntry("failed_job_id", failed).containsEntry("attempt", 1)
+                        .containsEntry("http_status", 202).containsEntry("tries", 2));
+        assertThat(emulator.retryRequests()).hasSize(1);
+    }
+
+    @Test
+    void records_a_completion_of_an_unknown_type_or_unsafe_target_with_its_unknown_fields() throws Exception {
+        String unknownType = emulator.job().type("OCR").status("DONE").progress(100).extra("pages", 12).add();
+        String unsafeTarget = emulator.job().type("EXTRACTION").target("../../v1/admin").status("DONE")
+                .metadata(Map.of("fileName", "a.pdf")).add();
+        startApp();
+
+        await().atMost(CYCLES).until(() -> app.count("SELECT COUNT(*) FROM job_completions") == 2);
+        Map<String, Object> row = app.rows("SELECT job_type, job_json FROM job_completions WHERE job_id = ?", unknownType).get(0);
+        assertThat(row.get("job_type")).isEqualTo("OCR");
+        assertThat(Json.read((String) row.get("job_json"))).containsEntry("pages", 12);
+        Map<String, Object> unsafe = app.rows("SELECT target_id, metadata FROM job_completions WHERE job_id = ?", unsafeTarget).get(0);
+        assertThat(unsafe.get("target_id")).isEqualTo("../../v1/admin");
+        assertThat(Json.read((String) unsafe.get("metadata"))).containsEntry("fileName", "a.pdf");
+    }
+
+    @Test
+    void rejects_hostile_target_ids_without_any_request() throws Exception {
+        List<String> hostile = List.of("../../v1/admin", "a/b", "x?y=1", "%2e%2e", "d".repeat(5000), "");
+        for (String target : hostile) {
+            emulator.job().type("EXTRACTION").target(target).status("ERROR").add();
+        }
+        startApp();
+
+        await().atMost(CYCLES).until(() -> app.count("SELECT COUNT(*) FROM job_retries WHERE outcome = 'REJECTED'") == hostile.size());
+        assertThat(emulator.requests()).allSatisfy(r -> assertThat(r.method()).isEqualTo("GET"));
+        assertThat(emulator.retryRequests()).isEmpty();
+        await().atMost(CYCLES).until(() -> typesOf(app.receivedEvents()).stream()
+                .filter("ai.devana.job.retry.rejected"::equals).count() == hostile.size());
+    }
+
+    @Test
+    void restarting_on_the_same_database_repeats_no_retry_and_no_completion() throws Exception {
+        String failed = emulator.job().type("EXTRACTION").target("cm4docR").status("ERROR").add();
+        String done = emulator.job().type("GENERATION").status("DONE").progress(100).add();
+        startApp();
+        await().atMost(CYCLES).until(() -> app.count("SELECT COUNT(*) FROM job_retries WHERE outcome = 'REQUESTED'") == 1
+                && app.count("SELECT COUNT(*) FROM job_completions") == 1
+                && app.count("SELECT COUNT(*) FROM job_events WHERE published_at IS NULL") == 0);
+        int eventsFirstRun = app.receivedEvents().size();
+        app.close();
+        app = null;
+
+        startApp();
+        long pollsBefore = getJobsRequests();
+        await().atMost(CYCLES).until(() -> getJobsRequests() >= pollsBefore + 2);
+        assertThat(emulator.retryRequests()).hasSize(1);
+        assertThat(app.count("SELECT COUNT(*) FROM job_completions WHERE job_id = ?", done)).isEqualTo(1);
+        assertThat(app.count("SELECT COUNT(*) FROM job_retries")).isEqualTo(1);
+        assertThat(eventsFirstRun).isGreaterThanOrEqualTo(3);
+        assertThat(app.receivedEvents()).as("no event of the first run is announced again")
+                .noneMatch(e -> failed.equals(e.get("subject")) || done.equals(e.get("subject")));
+    }
+
+    @Test
+    void pages_through_more_than_1100_jobs_despite_jobs_inserted_mid_cycle() throws Exception {
+        Instant start = Instant.now().minus(Duration.ofHours(1));
+        for (int i = 0; i < 1150; i++) {
+            emulator.job().type("EMBEDDING").status("DONE").progress(100).createdAt(start.plusSeconds(i)).add();
+        }
+        java.util.concurrent.atomic.AtomicInteger inserted = new java.util.concurrent.atomic.AtomicInteger();
+        emulator.addRequestListener(request -> {
+            if (request.query() != null && request.query().contains("offset=500") && inserted.getAndIncrement() == 0) {
+                emulator.job().type("SYNC").status("PENDING").add();
+            }
+        });
+        startApp();
+
+        await().atMost(Duration.ofSeconds(40)).until(() -> app.count("SELECT COUNT(*) FROM job_state") >= 1100);
+        List<String> getQueries = emulator.requests().stream().filter(r -> r.method().equals("GET"))
+                .map(r -> r.query()).limit(11).toList();
+        assertThat(getQueries).allSatisfy(q -> assertThat(q).contains("limit=100"));
+        assertThat(getQueries.get(10)).contains("offset=1000");
+        assertThat(emulator.requests()).noneMatch(r -> r.query() != null && r.query().contains("offset=1100"));
+        assertThat(app.count("SELECT COUNT(*) FROM job_completions")).isEqualTo(app.count("SELECT COUNT(*) FROM job_state WHERE status = 'DONE'"));
+        assertThat(app.receivedEvents()).extracting(e -> e.get("id")).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void records_nothing_and_says_so_when_the_api_key_is_wrong() throws Exception {
+        emulator.job().type("EXTRACTION").status("DONE").add();
+        java.util.Map<String, String> settings = RunningApp.settings(emulator, dataDir);
+        settings.put("devana.api-key", "not-the-key");
+        app = RunningApp.start(settings);
+
+        await().atMost(CYCLES).until(() -> app.counter("devana.api.failures", "status", "401") >= 2);
+        assertThat(app.count("SELECT COUNT(*) FROM job_state")).isZero();
+        assertThat(app.context().getRouteController().getRouteStatus("poll-devana-jobs-every-interval").isStarted()).isTrue();
+    }
+
+    @Test
+    void honours_retry_after_of_a_429_before_calling_again() throws Exception {
+        emulator.injectFault("GET /v1/jobs", devana.jobs.emulator.Fault.tooManyRequests(5), 1);
+        emulator.job().type("IMPORT").status("PENDING").add();
+        startApp();
+
+        await().atMost(CYCLES).until(() -> app.count("SELECT COUNT(*) FROM job_state") == 1);
+        List<Instant> calls = emulator.requests().stream().map(r -> r.at()).toList();
+        assertThat(emulator.requests().get(0).status()).isEqualTo(429);
+        assertThat(Duration.between(calls.get(0), calls.get(1))).isGreaterThanOrEqualTo(Duration.ofMillis(4900));
+    }
+
+    @Test
+    void skips_a_cycle_on_an_html_500_or_malformed_json_and_recovers_on_the_next() throws Exception {
+        emulator.injectFault("GET /v1/jobs", devana.jobs.emulator.Fault.html(500), 1);
+        emulator.injectFault("GET /v1/jobs", devana.jobs.emulator.Fault.malformedJson(), 1);
+        emulator.job().type("GENERATION").status("DONE").add();
+        startApp();
+
+        await().atMost(CYCLES).until(() -> app.count("SELECT COUNT(*) FROM job_completions") == 1);
+        assertThat(emulator.requests()).extracting(r -> r.status()).startsWith(500, 200, 200);
+        assertThat(app.counter("devana.api.failures", "status", "500")).isEqualTo(1);
+        assertThat(app.counter("devana.api.malformed.pages")).isEqualTo(1);
+    }
+
+    @Test
+    void refuses_a_poll_interval_below_two_seconds_at_startup() {
+        Map<String, String> settings = RunningApp.settings(emulator, dataDir);
+        settings.put("devana.poll.interval", "1500");
+        Throwable failure = RunningApp.startupFailure(settings);
+        assertThat(failure).isNotNull();
+        assertThat(rootMessages(failure)).contains("devana.poll.interval (DEVANA_POLL_INTERVAL) is 1500 ms");
+        assertThat(emulator.requests()).isEmpty();
+    }
+
+    private long getJobsRequests() {
+        return emulator.requests().stream().filter(r -> r.method().equals("GET")).count();
+    }
+
+    private static List<Object> typesOf(List<Map<String, Object>> events) {
+        return events.stream().map(e -> e.get("type")).toList();
+    }
+
+    private static String rootMessages(Throwable failure) {
+        StringBuilder text = new StringBuilder();
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            text.append(t.getMessage()).append('\n');
+        }
+        return text.toString();
+    }
+}

@@ -1,0 +1,108 @@
+package devana.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import devana.jobs.emulator.DevanaEmulator;
+import devana.jobs.emulator.EmulatorOptions;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The app as a real child JVM, configured only through environment variables, as in production. */
+class ProcessLifecycleTest {
+
+    @TempDir
+    Path dataDir;
+
+    private DevanaEmulator emulator;
+    private Process process;
+
+    @BeforeEach
+    void startEmulator() {
+        emulator = DevanaEmulator.start(EmulatorOptions.forTests());
+    }
+
+    @AfterEach
+    void stop() {
+        if (process != null && process.isAlive()) {
+            process.destroyForcibly();
+        }
+        emulator.close();
+    }
+
+    @Test
+    void stops_cleanly_with_exit_code_zero_on_sigterm() throws Exception {
+        String done = emulator.job().type("EXTRACTION").status("DONE").progress(100).add();
+        Path log = dataDir.resolve("app.log");
+        process = launch(Map.of(), log);
+        await().atMost(Duration.ofSeconds(40)).until(() -> Files.readString(log).contains("completion recorded: job " + done));
+
+        long stopping = System.nanoTime();
+        process.destroy();
+        assertThat(process.waitFor(15, TimeUnit.SECONDS)).as("stopped within 15 s").isTrue();
+        Duration took = Duration.ofNanos(System.nanoTime() - stopping);
+
+        assertThat(process.exitValue()).isZero();
+        assertThat(took).isLessThan(Duration.ofSeconds(10));
+        try (Connection db = DriverManager.getConnection(jdbcUrl());
+             ResultSet rs = db.createStatement().executeQuery("SELECT COUNT(*) FROM job_completions")) {
+            rs.next();
+            assertThat(rs.getInt(1)).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void refuses_to_start_with_a_poll_interval_below_two_seconds_and_says_why() throws Exception {
+        Path log = dataDir.resolve("app.log");
+        process = launch(Map.of("DEVANA_POLL_INTERVAL", "500"), log);
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).isEqualTo(2);
+        assertThat(Files.readString(log)).contains("devana-jobs did not start: devana.poll.interval (DEVANA_POLL_INTERVAL) is 500 ms");
+        assertThat(emulator.requests()).isEmpty();
+    }
+
+    @Test
+    void never_writes_the_api_key_to_its_output() throws Exception {
+        emulator.setApiKey("s3cr3t-key-that-must-not-leak");
+        emulator.job().type("EMBEDDING").status("ERROR").target("cm4folderX").add();
+        emulator.injectFault("POST /v1/folders", devana.jobs.emulator.Fault.status(503), 1);
+        Path log = dataDir.resolve("app.log");
+        process = launch(Map.of("DEVANA_API_KEY", "s3cr3t-key-that-must-not-leak", "JOBS_LOG_LEVEL", "DEBUG"), log);
+        await().atMost(Duration.ofSeconds(40)).until(() -> emulator.retryRequests().size() == 1);
+        process.destroy();
+        process.waitFor(15, TimeUnit.SECONDS);
+        assertThat(Files.readString(log)).contains("retry POST failed").doesNotContain("s3cr3t-key-that-must-not-leak");
+    }
+
+    private Process launch(Map<String, String> env, Path log) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder builder = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
+                DevanaJobs.class.getName()))
+                .directory(new File(System.getProperty("user.dir")))
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        Map<String, String> environment = builder.environment();
+        environment.put("DEVANA_BASE_URL", emulator.baseUrl());
+        environment.put("DEVANA_API_KEY", emulator.apiKey());
+        environment.put("DEVANA_POLL_INTERVAL", "2000");
+        environment.put("JOBS_DB_URL", jdbcUrl());
+        environment.putAll(env);
+        return builder.start();
+    }
+
+    private String jdbcUrl() {
+        return "jdbc:h2:file:" + dataDir.resolve("devana-jobs").toAbsolutePath();
+    }
+}
