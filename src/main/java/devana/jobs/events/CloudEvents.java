@@ -68,7 +68,7 @@ public final class CloudEvents {
         event.putAll(extensions);
         event.put("data", job.json());
         try {
-            return new Event(id, type, job.id(), job.type(), mapper.writeValueAsString(event));
+            return new Event(id, type, job.id(), job.type(), job.targetId(), mapper.writeValueAsString(event));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot serialise event for job " + job.id(), e);
         }
@@ -79,6 +79,6 @@ public final class CloudEvents {
     }
 
     /** One CloudEvent ready for the outbox. */
-    public record Event(String id, String type, String jobId, String jobType, String json) {
+    public record Event(String id, String type, String jobId, String jobType, String targetId, String json) {
     }
 }

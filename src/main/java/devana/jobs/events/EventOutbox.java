@@ -8,8 +8,8 @@ import java.time.Instant;
 /** Appends events to the outbox table inside the caller's transaction; the publish route sends them. */
 public final class EventOutbox {
 
-    private static final String INSERT = "INSERT INTO job_events (event_id, event_type, job_id, job_type, payload, created_at) "
-            + "VALUES (?, ?, ?, ?, ?, ?)";
+    private static final String INSERT = "INSERT INTO job_events (event_id, event_type, job_id, job_type, target_id, payload, created_at) "
+            + "VALUES (?, ?, ?, ?, ?, ?, ?)";
 
     private EventOutbox() {
     }
@@ -20,6 +20,6 @@ public final class EventOutbox {
             return false;
         }
         return Transactions.insertIfAbsent(connection, INSERT,
-                event.id(), event.type(), event.jobId(), event.jobType(), event.json(), now);
+                event.id(), event.type(), event.jobId(), event.jobType(), event.targetId(), event.json(), now);
     }
 }
