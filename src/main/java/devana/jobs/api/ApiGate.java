@@ -1,5 +1,6 @@
 package devana.jobs.api;
 
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -7,29 +8,58 @@ import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import org.apache.camel.Exchange;
 import org.apache.camel.http.base.HttpOperationFailedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps every caller of the Devana API quiet while a 429's Retry-After runs. The HTTP client's own
- * Retry-After handling is off (camel.component.http.automatic-retries-disabled), so a long value is
- * honoured here, visibly, instead of hanging a route inside the client.
+ * The one API budget every caller of the Devana API goes through.
+ * <ul>
+ * <li>At most {@code perMinute} requests in any rolling minute, of which a share is kept for retry
+ * POSTs: polls may use {@code perMinute - retryReserve}, retries {@code retryReserve}, so a failure
+ * storm cannot starve polling and polling cannot starve retries.</li>
+ * <li>A 429 pauses every caller until its Retry-After has passed. The HTTP client's own Retry-After
+ * handling is off (camel.component.http.automatic-retries-disabled), so a long value is honoured
+ * here, visibly, instead of hanging a route inside the client.</li>
+ * <li>5xx, 401/403, timeouts and connection errors pause every caller with exponential backoff and
+ * jitter (base, 2 x base, 4 x base ... capped); the first success ends it.</li>
+ * </ul>
  */
 public class ApiGate {
 
+    /** Who is asking: the two shares of the budget. */
+    public enum Caller { POLL, RETRY }
+
     private static final Logger LOG = LoggerFactory.getLogger(ApiGate.class);
+    private static final Duration WINDOW = Duration.ofMinutes(1);
     private static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(60);
 
     private final Clock clock;
     private final MeterRegistry metrics;
+    private final int pollLimit;
+    private final int retryLimit;
+    private final Duration backoffBase;
+    private final Duration backoffMax;
+    private final Deque<Instant> polls = new ArrayDeque<>();
+    private final Deque<Instant> retries = new ArrayDeque<>();
+    private int consecutiveFailures;
     private volatile Instant pausedUntil = Instant.MIN;
 
-    public ApiGate(Clock clock, MeterRegistry metrics) {
+    public ApiGate(Clock clock, MeterRegistry metrics, int perMinute, double retryShare,
+                   Duration backoffBase, Duration backoffMax) {
         this.clock = clock;
         this.metrics = metrics;
+        this.retryLimit = Math.max(1, (int) Math.round(perMinute * retryShare));
+        this.pollLimit = Math.max(1, perMinute - retryLimit);
+        this.backoffBase = backoffBase;
+        this.backoffMax = backoffMax;
+        Gauge.builder("devana.api.budget.left", this, gate -> gate.left(Caller.POLL)).tag("caller", "poll").register(metrics);
+        Gauge.builder("devana.api.budget.left", this, gate -> gate.left(Caller.RETRY)).tag("caller", "retry").register(metrics);
     }
 
     public boolean isPaused() {
@@ -40,21 +70,78 @@ public class ApiGate {
         return pausedUntil;
     }
 
-    /** Counts a failed API call by status (or kind) and, on a 429, pauses every caller for its Retry-After. */
-    public void onFailure(Exchange exchange) {
+    /** Takes one request from the caller's share; false when paused or the share is spent for this minute. */
+    public synchronized boolean tryAcquire(Caller caller) {
+        Instant now = clock.instant();
+        if (now.isBefore(pausedUntil)) {
+            return false;
+        }
+        Deque<Instant> window = caller == Caller.POLL ? polls : retries;
+        expire(window, now);
+        if (window.size() >= (caller == Caller.POLL ? pollLimit : retryLimit)) {
+            metrics.counter("devana.api.budget.denied", "caller", caller.name().toLowerCase()).increment();
+            return false;
+        }
+        window.addLast(now);
+        metrics.counter("devana.api.requests", "caller", caller.name().toLowerCase()).increment();
+        return true;
+    }
+
+    public boolean tryAcquirePoll() {
+        return tryAcquire(Caller.POLL);
+    }
+
+    public boolean tryAcquireRetry() {
+        return tryAcquire(Caller.RETRY);
+    }
+
+    /** Requests still allowed to the caller in the current rolling minute. */
+    public synchronized int left(Caller caller) {
+        Deque<Instant> window = caller == Caller.POLL ? polls : retries;
+        expire(window, clock.instant());
+        return (caller == Caller.POLL ? pollLimit : retryLimit) - window.size();
+    }
+
+    /** A call answered with 2xx: any backoff ends. */
+    public synchronized void onSuccess() {
+        consecutiveFailures = 0;
+    }
+
+    /**
+     * Counts a failed API call by status (or kind), and pauses every caller: for a 429 its
+     * Retry-After, for anything else exponential backoff with jitter.
+     */
+    public synchronized void onFailure(Exchange exchange) {
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        if (cause == null) {
+            cause = exchange.getException();
+        }
+        Instant now = clock.instant();
         if (cause instanceof HttpOperationFailedException http) {
             metrics.counter("devana.api.failures", "status", String.valueOf(http.getStatusCode())).increment();
             if (http.getStatusCode() == 429) {
                 Duration wait = retryAfter(http.getResponseHeaders());
-                pausedUntil = clock.instant().plus(wait);
+                pausedUntil = later(pausedUntil, now.plus(wait));
                 LOG.warn("Devana API rate limit hit (HTTP 429): every call paused for {} s (Retry-After), until {}",
                         wait.toSeconds(), pausedUntil);
+                return;
+            }
+            if (http.getStatusCode() < 500 && http.getStatusCode() != 401 && http.getStatusCode() != 403) {
+                return;
             }
         } else {
             metrics.counter("devana.api.failures", "status", cause == null ? "unknown" : cause.getClass().getSimpleName())
                     .increment();
         }
+        consecutiveFailures++;
+        pausedUntil = later(pausedUntil, now.plus(backoff(consecutiveFailures)));
+    }
+
+    /** Exponential backoff with jitter: a random wait in [d/2, d] where d = base x 2^(n-1), capped. */
+    Duration backoff(int failures) {
+        long cap = backoffMax.toMillis();
+        long full = Math.min(cap, backoffBase.toMillis() << Math.min(failures - 1, 20));
+        return Duration.ofMillis(full / 2 + ThreadLocalRandom.current().nextLong(full / 2 + 1));
     }
 
     Duration retryAfter(Map<String, String> headers) {
@@ -80,5 +167,16 @@ public class ApiGate {
                 return DEFAULT_RETRY_AFTER;
             }
         }
+    }
+
+    private static void expire(Deque<Instant> window, Instant now) {
+        Instant start = now.minus(WINDOW);
+        while (!window.isEmpty() && !window.peekFirst().isAfter(start)) {
+            window.pollFirst();
+        }
+    }
+
+    private static Instant later(Instant a, Instant b) {
+        return a.isAfter(b) ? a : b;
     }
 }

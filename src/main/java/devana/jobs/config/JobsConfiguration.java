@@ -5,7 +5,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import devana.jobs.api.ApiGate;
 import devana.jobs.api.DevanaApiAuth;
-import devana.jobs.api.PageCollector;
+import devana.jobs.api.PollPlanner;
 import devana.jobs.emulator.DevanaEmulator;
 import devana.jobs.emulator.EmulatorOptions;
 import devana.jobs.events.Backoff;
@@ -60,13 +60,21 @@ public class JobsConfiguration implements CamelConfiguration {
         registry.bind("dataSource", dataSource);
         registry.bind("metricsRegistry", metrics);
         registry.bind("devanaApiAuth", new DevanaApiAuth(settings.apiKey()));
-        registry.bind("apiGate", new ApiGate(clock, metrics));
-        registry.bind("pageCollector", new PageCollector(mapper));
-        registry.bind("jobLedger", new JobLedger(tx, events, mapper, metrics, clock));
-        registry.bind("retryPolicy", new RetryPolicy(tx, events, metrics, clock, settings.maxAttempts()));
-        registry.bind("busBackoff", new Backoff(clock, Duration.ofSeconds(60)));
-        LOG.info("devana-jobs: polling {} every {} ms, at most {} retries per target, database {}",
-                settings.baseUrl(), settings.pollIntervalMillis(), settings.maxAttempts(), settings.dbUrl());
+        ApiGate gate = new ApiGate(clock, metrics, settings.rateLimitPerMinute(), settings.retryShare(),
+                Duration.ofMillis(settings.backoffBaseMillis()), Duration.ofMillis(settings.backoffMaxMillis()));
+        JobLedger ledger = new JobLedger(tx, events, mapper, metrics, clock);
+        registry.bind("apiGate", gate);
+        registry.bind("jobLedger", ledger);
+        registry.bind("pollPlanner", new PollPlanner(mapper, gate, ledger, clock, settings.incrementalPolling(),
+                Duration.ofMillis(settings.fullScanMillis())));
+        registry.bind("retryPolicy", new RetryPolicy(tx, events, mapper, metrics, clock, settings.maxAttempts()));
+        long busBackoffMax = Long.parseLong(context.getPropertiesComponent().resolveProperty("jobs.events.backoff-max")
+                .orElse("60000").trim());
+        registry.bind("busBackoff", new Backoff(clock, Duration.ofMillis(busBackoffMax)));
+        LOG.info("devana-jobs: polling {} every {} ms ({}), at most {} API requests/min ({}% kept for retries), "
+                        + "at most {} retries per target, database {}",
+                settings.baseUrl(), settings.pollIntervalMillis(), settings.incrementalPolling() ? "incremental" : "full scans",
+                settings.rateLimitPerMinute(), Math.round(settings.retryShare() * 100), settings.maxAttempts(), settings.dbUrl());
     }
 
     private static HikariDataSource dataSource(Settings settings) {

@@ -8,7 +8,9 @@ import org.apache.camel.spi.PropertiesComponent;
  * the key and its environment variable, so a bad value stops the app before anything runs.
  */
 public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, int maxAttempts, int emulatorPort,
-                       String dbUrl, String dbUser, String dbPassword, int dbPoolSize) {
+                       String dbUrl, String dbUser, String dbPassword, int dbPoolSize,
+                       int rateLimitPerMinute, double retryShare, boolean incrementalPolling, long fullScanMillis,
+                       long backoffBaseMillis, long backoffMaxMillis) {
 
     public static final long MIN_POLL_INTERVAL = 2000;
 
@@ -36,12 +38,30 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
         if (baseUrl != null && !baseUrl.startsWith("http://") && !baseUrl.startsWith("https://")) {
             throw new InvalidSettingException("devana.base-url (DEVANA_BASE_URL) must start with http:// or https://");
         }
+        int perMinute = (int) number(properties, "devana.rate-limit.per-minute", "100");
+        if (perMinute < 2) {
+            throw new InvalidSettingException("devana.rate-limit.per-minute (DEVANA_RATE_LIMIT_PER_MINUTE) is " + perMinute
+                    + ": use 2 or more (the API allows 100)");
+        }
+        long retryPercent = number(properties, "devana.rate-limit.retry-share-percent", "20");
+        if (retryPercent < 1 || retryPercent > 90) {
+            throw new InvalidSettingException("devana.rate-limit.retry-share-percent (DEVANA_RATE_LIMIT_RETRY_SHARE_PERCENT) is "
+                    + retryPercent + ": use 1 to 90");
+        }
+        String strategy = optional(properties, "devana.poll.strategy").orElse("incremental");
+        if (!strategy.equals("incremental") && !strategy.equals("full")) {
+            throw new InvalidSettingException("devana.poll.strategy (DEVANA_POLL_STRATEGY) is '" + strategy
+                    + "': use incremental or full");
+        }
         return new Settings(baseUrl == null ? null : baseUrl.replaceAll("/+$", ""), apiKey, interval, maxAttempts,
                 (int) number(properties, "devana.emulator.port", "8089"),
                 optional(properties, "jobs.db.url").orElse("jdbc:h2:file:./data/devana-jobs"),
                 optional(properties, "jobs.db.user").orElse(null),
                 optional(properties, "jobs.db.password").orElse(null),
-                poolSize);
+                poolSize, perMinute, retryPercent / 100.0, strategy.equals("incremental"),
+                number(properties, "devana.poll.full-scan-interval", "300000"),
+                number(properties, "devana.backoff.base", "2000"),
+                number(properties, "devana.backoff.max", "60000"));
     }
 
     public boolean embedded() {
@@ -49,7 +69,8 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
     }
 
     public Settings withApi(String url, String key) {
-        return new Settings(url, key, pollIntervalMillis, maxAttempts, emulatorPort, dbUrl, dbUser, dbPassword, dbPoolSize);
+        return new Settings(url, key, pollIntervalMillis, maxAttempts, emulatorPort, dbUrl, dbUser, dbPassword, dbPoolSize,
+                rateLimitPerMinute, retryShare, incrementalPolling, fullScanMillis, backoffBaseMillis, backoffMaxMillis);
     }
 
     @Override

@@ -1,5 +1,8 @@
 package devana.jobs.retry;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import devana.jobs.events.CloudEvents;
 import devana.jobs.events.EventOutbox;
 import devana.jobs.state.JobSnapshot;
@@ -13,6 +16,9 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.camel.Exchange;
@@ -32,15 +38,20 @@ public class RetryPolicy {
 
     public enum Decision { REQUEST, REJECTED, UNSUPPORTED, EXHAUSTED, NONE }
 
+    private static final TypeReference<Map<String, Object>> JOB = new TypeReference<>() { };
+
     private final Transactions tx;
+    private final ObjectMapper mapper;
     private final CloudEvents events;
     private final MeterRegistry metrics;
     private final Clock clock;
     private final int maxAttempts;
     private final Set<String> settled = ConcurrentHashMap.newKeySet();
 
-    public RetryPolicy(Transactions tx, CloudEvents events, MeterRegistry metrics, Clock clock, int maxAttempts) {
+    public RetryPolicy(Transactions tx, CloudEvents events, ObjectMapper mapper, MeterRegistry metrics, Clock clock,
+                       int maxAttempts) {
         this.tx = tx;
+        this.mapper = mapper;
         this.events = events;
         this.metrics = metrics;
         this.clock = clock;
@@ -72,6 +83,68 @@ public class RetryPolicy {
         if (claim.decision == Decision.REQUEST) {
             message.setHeader("retryPath", retryPath(job));
         }
+    }
+
+    /**
+     * The FAILED claims due to be sent again (next_try_at passed) whose job the API still shows, as
+     * the jobs they retry (the JSON the API gave), oldest claim first.
+     */
+    public List<Map<String, Object>> dueRetries() throws SQLException {
+        Instant now = clock.instant();
+        return tx.inTransaction(connection -> {
+            List<Map<String, Object>> due = new ArrayList<>();
+            try (PreparedStatement select = Transactions.query(connection,
+                    "SELECT s.job_json FROM job_retries r JOIN job_state s ON s.job_id = r.failed_job_id "
+                            + "WHERE r.outcome = 'FAILED' AND r.next_try_at <= ? AND s.gone_at IS NULL "
+                            + "AND (s.created_at IS NULL OR s.created_at > ?) ORDER BY r.decided_at FETCH FIRST 50 ROWS ONLY",
+                    now, now.minus(Duration.ofHours(24)));
+                 ResultSet rs = select.executeQuery()) {
+                while (rs.next()) {
+                    due.add(mapper.readValue(rs.getString(1), JOB));
+                }
+            } catch (JsonProcessingException e) {
+                throw new SQLException("stored job JSON is unreadable", e);
+            }
+            return due;
+        });
+    }
+
+    /** Claims the next try of a FAILED retry (the job in the body): REQUEST if this instance won it. */
+    public void resume(Exchange exchange) throws SQLException {
+        JobSnapshot job = JobSnapshot.of(exchange.getMessage().getBody());
+        exchange.setProperty("job", job);
+        Message message = exchange.getMessage();
+        message.setHeader("jobId", job.id());
+        message.setHeader("jobType", job.type());
+        message.setHeader("targetLabel", job.targetLabel());
+        Integer attempt = tx.inTransaction(connection -> {
+            Instant now = clock.instant();
+            try (PreparedStatement select = Transactions.query(connection,
+                    "SELECT attempt, tries FROM job_retries WHERE failed_job_id = ? AND outcome = 'FAILED' AND next_try_at <= ?",
+                    job.id(), now);
+                 ResultSet rs = select.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                int tries = rs.getInt("tries");
+                int won = Transactions.update(connection,
+                        "UPDATE job_retries SET tries = ?, next_try_at = ? WHERE failed_job_id = ? AND tries = ?",
+                        tries + 1, now.plus(backoff(tries + 1)), job.id(), tries);
+                return won == 1 ? rs.getInt("attempt") : null;
+            }
+        });
+        message.setHeader(DECISION, attempt == null ? Decision.NONE.name() : Decision.REQUEST.name());
+        message.setHeader("retryAttempt", attempt);
+        message.setHeader("retryMaxAttempts", maxAttempts);
+        message.setHeader("retryPath", retryPath(job));
+    }
+
+    /** The retry budget was spent: the claim stays FAILED, nothing was sent, resume() sends it later. */
+    public void postponed(Exchange exchange) throws SQLException {
+        JobSnapshot job = exchange.getProperty("job", JobSnapshot.class);
+        tx.inTransaction(connection -> Transactions.update(connection,
+                "UPDATE job_retries SET last_error = ? WHERE failed_job_id = ? AND outcome = 'FAILED'",
+                "not sent yet: retry budget spent or API paused", job.id()));
     }
 
     /** The API accepted the retry POST: the claim becomes REQUESTED with the HTTP status. */
@@ -126,23 +199,11 @@ public class RetryPolicy {
     private Claim claim(Connection connection, JobSnapshot job) throws SQLException {
         Instant now = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
         try (PreparedStatement select = Transactions.query(connection,
-                "SELECT outcome, attempt, tries, next_try_at FROM job_retries WHERE failed_job_id = ? FOR UPDATE", job.id());
+                "SELECT outcome FROM job_retries WHERE failed_job_id = ?", job.id());
              ResultSet rs = select.executeQuery()) {
             if (rs.next()) {
-                String outcome = rs.getString("outcome");
-                if (!"FAILED".equals(outcome)) {
-                    return new Claim(Decision.NONE, null, true);
-                }
-                Instant nextTry = Transactions.instant(rs, "next_try_at");
-                if (nextTry != null && now.isBefore(nextTry)) {
-                    return new Claim(Decision.NONE, null, false);
-                }
-                int attempt = rs.getInt("attempt");
-                int tries = rs.getInt("tries");
-                int won = Transactions.update(connection,
-                        "UPDATE job_retries SET tries = ?, next_try_at = ? WHERE failed_job_id = ? AND tries = ?",
-                        tries + 1, now.plus(backoff(tries + 1)), job.id(), tries);
-                return won == 1 ? new Claim(Decision.REQUEST, attempt, false) : new Claim(Decision.NONE, null, false);
+                // decided before; a FAILED claim is sent again by resume(), on its own schedule
+                return new Claim(Decision.NONE, null, !"FAILED".equals(rs.getString("outcome")));
             }
         }
         Decision decision;

@@ -11,7 +11,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.camel.Exchange;
@@ -82,6 +84,34 @@ public class JobLedger {
         }
     }
 
+    /** The jobs last seen PENDING or IN_PROGRESS and still visible: what incremental polling keeps asking about. */
+    public List<ActiveJob> activeJobs() throws SQLException {
+        return tx.inTransaction(connection -> {
+            List<ActiveJob> active = new ArrayList<>();
+            try (PreparedStatement select = Transactions.query(connection,
+                    "SELECT job_id, target_id, created_at FROM job_state "
+                            + "WHERE status IN ('PENDING', 'IN_PROGRESS') AND gone_at IS NULL");
+                 ResultSet rs = select.executeQuery()) {
+                while (rs.next()) {
+                    active.add(new ActiveJob(rs.getString("job_id"), rs.getString("target_id"),
+                            Transactions.instant(rs, "created_at")));
+                }
+            }
+            return active;
+        });
+    }
+
+    /** The API no longer shows the job (killed, or past its 24 h window): stop asking about it. */
+    public void markGone(String jobId) throws SQLException {
+        tx.inTransaction(connection -> Transactions.update(connection,
+                "UPDATE job_state SET gone_at = ? WHERE job_id = ? AND gone_at IS NULL", clock.instant(), jobId));
+        lastSeen.remove(jobId);
+    }
+
+    /** A job believed active, as incremental polling needs it. */
+    public record ActiveJob(String id, String targetId, Instant createdAt) {
+    }
+
     /** Forgets the cache, as after a restart (tests and the webhook path use the database as the truth). */
     public void forgetCache() {
         lastSeen.clear();
@@ -106,9 +136,9 @@ public class JobLedger {
         Change change;
         if (storedFingerprint == null) {
             boolean inserted = Transactions.insertIfAbsent(connection,
-                    "INSERT INTO job_state (job_id, target_id, job_type, status, progress, updated_at, first_seen_at, changed_at, job_json) "
-                            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    job.id(), job.targetId(), job.type(), job.status(), job.progress(), job.updatedAt(), now, now, json);
+                    "INSERT INTO job_state (job_id, target_id, job_type, status, progress, created_at, updated_at, first_seen_at, changed_at, job_json) "
+                            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    job.id(), job.targetId(), job.type(), job.status(), job.progress(), job.createdAt(), job.updatedAt(), now, now, json);
             if (!inserted) {
                 return new Observation(Change.UNCHANGED, null, job.fingerprint());
             }
@@ -119,9 +149,9 @@ public class JobLedger {
             return new Observation(Change.STALE, previousStatus, storedFingerprint);
         } else {
             Transactions.update(connection,
-                    "UPDATE job_state SET target_id = ?, job_type = ?, status = ?, progress = ?, updated_at = ?, changed_at = ?, job_json = ? "
-                            + "WHERE job_id = ?",
-                    job.targetId(), job.type(), job.status(), job.progress(), job.updatedAt(), now, json, job.id());
+                    "UPDATE job_state SET target_id = ?, job_type = ?, status = ?, progress = ?, created_at = ?, updated_at = ?, "
+                            + "changed_at = ?, job_json = ?, gone_at = NULL WHERE job_id = ?",
+                    job.targetId(), job.type(), job.status(), job.progress(), job.createdAt(), job.updatedAt(), now, json, job.id());
             change = Change.CHANGED;
         }
         if ("DONE".equals(job.status())) {

@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
  * (the map itself is kept whole, unknown fields included).
  */
 public record JobSnapshot(String id, String targetId, String type, String status, Integer progress,
-                          Instant updatedAt, Instant completedAt, Map<String, Object> json) {
+                          Instant createdAt, Instant updatedAt, Instant completedAt, Map<String, Object> json) {
 
     public static final Set<String> KNOWN_TYPES =
             Set.of("EXTRACTION", "EMBEDDING", "SYNC", "IMPORT", "TRANSCRIPTION", "GENERATION");
@@ -32,7 +32,7 @@ public record JobSnapshot(String id, String targetId, String type, String status
         String status = token(job, "status", 32);
         Object target = job.get("targetId");
         return new JobSnapshot(id, target == null ? null : String.valueOf(target), type, status,
-                progress(job.get("progress")), instant(job.get("updatedAt")), instant(job.get("completedAt")), job);
+                progress(job.get("progress")), instant(job.get("createdAt")), instant(job.get("updatedAt")), instant(job.get("completedAt")), job);
     }
 
     public boolean knownType() {
@@ -89,7 +89,7 @@ public record JobSnapshot(String id, String targetId, String type, String status
         return null;
     }
 
-    private static Instant instant(Object value) {
+    static Instant instant(Object value) {
         if (!(value instanceof String text)) {
             return null;
         }

@@ -1,0 +1,236 @@
+package devana.jobs.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import devana.jobs.state.JobLedger;
+import devana.jobs.state.JobLedger.ActiveJob;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Plans the requests of one poll cycle; the poll route loops over them (property {@code nextQuery},
+ * {@code morePages}) and hands each answer back to {@link #accept}. Two kinds of cycle:
+ * <ul>
+ * <li><b>full scan</b>: limit=100, offset 0, 100, ... until a short page or offset 1000, the API's
+ * cap. It runs first after a start, then every {@code fullScanInterval}.</li>
+ * <li><b>incremental</b>, in between: only jobs that are new or active can change (DONE and ERROR are
+ * final). (1) The newest page (offset 0) shows new jobs and every recent one; more pages only while a
+ * burst of new jobs pushed the previously newest one further down. (2) If jobs believed active are
+ * older than what those pages covered: {@code type=IN_PROGRESS} and {@code type=PENDING}. (3) Each
+ * of them still unseen left the active set: {@code targetId=} look-up shows its new state; a job
+ * not shown at all was killed or aged out and is no longer asked about.</li>
+ * </ul>
+ * Every request first takes a slot from the poll share of the {@link ApiGate} budget; when the share
+ * is spent the cycle ends with what it has, and the rest waits for the next cycle.
+ * Pages shift while they are read, so jobs are de-duplicated by id within a cycle (first sighting kept).
+ */
+public class PollPlanner {
+
+    public static final int PAGE_SIZE = 100;
+    public static final int MAX_OFFSET = 1000;
+
+    private static final Logger LOG = LoggerFactory.getLogger("devana.jobs.poll");
+    private static final Pattern LOOKUP_SAFE = Pattern.compile("[A-Za-z0-9_-]{1,128}");
+
+    private final ObjectMapper mapper;
+    private final ApiGate gate;
+    private final JobLedger ledger;
+    private final Clock clock;
+    private final boolean incremental;
+    private final Duration fullScanInterval;
+    private volatile Instant lastFullScan;
+    private volatile Instant newestCreatedAt;
+
+    public PollPlanner(ObjectMapper mapper, ApiGate gate, JobLedger ledger, Clock clock, boolean incremental,
+                       Duration fullScanInterval) {
+        this.mapper = mapper;
+        this.gate = gate;
+        this.ledger = ledger;
+        this.clock = clock;
+        this.incremental = incremental;
+        this.fullScanInterval = fullScanInterval;
+    }
+
+    /** Starts a cycle: decides its kind and its first request. */
+    public void begin(Exchange exchange) throws SQLException {
+        Instant now = clock.instant();
+        boolean full = !incremental || lastFullScan == null || !now.isBefore(lastFullScan.plus(fullScanInterval));
+        Cycle cycle = new Cycle(full, now, full ? List.of() : ledger.activeJobs(), newestCreatedAt);
+        cycle.queue.add(new Query(Phase.NEWEST, "limit=" + PAGE_SIZE + "&offset=0", 0, null));
+        exchange.setProperty("pollCycle", cycle);
+        advance(exchange, cycle);
+    }
+
+    /** Takes the answer in the body, then plans the next request (or ends the cycle). */
+    public void accept(Exchange exchange) throws SQLException {
+        Cycle cycle = exchange.getProperty("pollCycle", Cycle.class);
+        Query query = cycle.current;
+        List<?> jobs = parse(exchange.getMessage().getBody(String.class), query);
+        cycle.pages++;
+        Instant oldest = null;
+        boolean lookupFound = false;
+        for (Object job : jobs) {
+            Map<?, ?> map = job instanceof Map<?, ?> m ? m : Map.of();
+            Object id = map.get("id");
+            String key = id instanceof String text ? text : "#unreadable-" + cycle.seen.size();
+            cycle.seen.putIfAbsent(key, job);
+            Instant created = createdAt(map);
+            if (created != null) {
+                oldest = oldest == null || created.isBefore(oldest) ? created : oldest;
+                if (cycle.newest == null || created.isAfter(cycle.newest)) {
+                    cycle.newest = created;
+                }
+            }
+            lookupFound |= query.lookupJobId != null && query.lookupJobId.equals(id);
+        }
+        boolean fullPage = jobs.size() >= PAGE_SIZE && query.offset + PAGE_SIZE <= MAX_OFFSET;
+        if (query.phase == Phase.LOOKUP && !lookupFound) {
+            ledger.markGone(query.lookupJobId);
+            LOG.info("job {} is no longer shown by the API (killed, or past its 24 h window): no longer tracked",
+                    query.lookupJobId);
+        }
+        if (fullPage && (cycle.full || query.phase == Phase.ACTIVE
+                || (query.phase == Phase.NEWEST && burst(cycle, oldest)))) {
+            cycle.queue.addFirst(query.nextPage());
+        }
+        if (query.phase == Phase.NEWEST && !cycle.full && cycle.queue.isEmpty()) {
+            planActive(cycle, oldest, fullPage);
+        } else if (query.phase == Phase.ACTIVE && cycle.queue.stream().noneMatch(q -> q.phase == Phase.ACTIVE)) {
+            planLookups(cycle);
+        }
+        advance(exchange, cycle);
+    }
+
+    private void planActive(Cycle cycle, Instant oldestOnPages, boolean pagesWereFull) {
+        for (ActiveJob job : cycle.active) {
+            boolean covered = !pagesWereFull || (job.createdAt() != null && oldestOnPages != null
+                    && !job.createdAt().isBefore(oldestOnPages));
+            if (!cycle.seen.containsKey(job.id()) && !covered) {
+                cycle.queue.add(new Query(Phase.ACTIVE, "type=IN_PROGRESS&limit=" + PAGE_SIZE + "&offset=0", 0, null));
+                cycle.queue.add(new Query(Phase.ACTIVE, "type=PENDING&limit=" + PAGE_SIZE + "&offset=0", 0, null));
+                return;
+            }
+        }
+        planLookups(cycle);
+    }
+
+    private void planLookups(Cycle cycle) {
+        for (ActiveJob job : cycle.active) {
+            if (!cycle.seen.containsKey(job.id()) && job.targetId() != null && LOOKUP_SAFE.matcher(job.targetId()).matches()) {
+                cycle.queue.add(new Query(Phase.LOOKUP, "targetId=" + URLEncoder.encode(job.targetId(), StandardCharsets.UTF_8)
+                        + "&limit=" + PAGE_SIZE + "&offset=0", 0, job.id()));
+            }
+        }
+    }
+
+    /** A full newest page whose oldest job is newer than the newest of the previous cycle: a gap to read. */
+    private static boolean burst(Cycle cycle, Instant oldestOnPage) {
+        return cycle.previousNewest == null || oldestOnPage == null || oldestOnPage.isAfter(cycle.previousNewest);
+    }
+
+    private void advance(Exchange exchange, Cycle cycle) {
+        Query next = cycle.queue.pollFirst();
+        if (next != null && !gate.tryAcquirePoll()) {
+            LOG.debug("poll budget spent for this minute: cycle ends with {} of its requests not sent", cycle.queue.size() + 1);
+            cycle.queue.clear();
+            cycle.complete = false;
+            next = null;
+        }
+        cycle.current = next;
+        exchange.setProperty("nextQuery", next == null ? null : next.query);
+        exchange.setProperty("morePages", next != null);
+        if (next == null) {
+            finish(exchange, cycle);
+        }
+    }
+
+    private void finish(Exchange exchange, Cycle cycle) {
+        if (cycle.newest != null && (newestCreatedAt == null || cycle.newest.isAfter(newestCreatedAt))) {
+            newestCreatedAt = cycle.newest;
+        }
+        if (cycle.full && cycle.complete) {
+            lastFullScan = cycle.startedAt;
+        }
+        exchange.setProperty("pollJobs", new ArrayList<>(cycle.seen.values()));
+        exchange.setProperty("pollPages", cycle.pages);
+        exchange.setProperty("pollKind", cycle.full ? "full scan" : "incremental");
+    }
+
+    private List<?> parse(String body, Query query) {
+        if (body == null || body.isBlank()) {
+            throw new MalformedPageException("empty answer to GET /v1/jobs?" + query.query);
+        }
+        Object page;
+        try {
+            page = mapper.readValue(body, Object.class);
+        } catch (JsonProcessingException e) {
+            throw new MalformedPageException("answer to GET /v1/jobs?" + query.query + " is not JSON ("
+                    + e.getOriginalMessage() + ")", e);
+        }
+        if (!(page instanceof Map<?, ?> map) || !Boolean.TRUE.equals(map.get("success"))
+                || !(map.get("data") instanceof List<?> data)) {
+            throw new MalformedPageException("answer to GET /v1/jobs?" + query.query + " is not {\"success\":true,\"data\":[...]}");
+        }
+        if (data.size() > PAGE_SIZE) {
+            throw new MalformedPageException("answer to GET /v1/jobs?" + query.query + " has " + data.size()
+                    + " jobs, more than the limit of " + PAGE_SIZE);
+        }
+        return data;
+    }
+
+    private static Instant createdAt(Map<?, ?> job) {
+        if (job.get("createdAt") instanceof String text) {
+            try {
+                return Instant.parse(text);
+            } catch (DateTimeParseException e) {
+                return null;
+            }
+        }
+        return null;
+    }
+
+    private enum Phase { NEWEST, ACTIVE, LOOKUP }
+
+    private record Query(Phase phase, String query, int offset, String lookupJobId) {
+        Query nextPage() {
+            int next = offset + PAGE_SIZE;
+            return new Query(phase, query.replace("offset=" + offset, "offset=" + next), next, lookupJobId);
+        }
+    }
+
+    /** The state of one cycle, kept in the exchange. */
+    static final class Cycle {
+        final boolean full;
+        final Instant startedAt;
+        final List<ActiveJob> active;
+        final Instant previousNewest;
+        final Deque<Query> queue = new ArrayDeque<>();
+        final Map<String, Object> seen = new LinkedHashMap<>();
+        Query current;
+        Instant newest;
+        int pages;
+        boolean complete = true;
+
+        Cycle(boolean full, Instant startedAt, List<ActiveJob> active, Instant previousNewest) {
+            this.full = full;
+            this.startedAt = startedAt;
+            this.active = active;
+            this.previousNewest = previousNewest;
+        }
+    }
+}
