@@ -158,6 +158,27 @@ class JobPipelineTest {
     }
 
     @Test
+    void does_not_send_a_retry_again_when_only_its_answer_was_lost_to_a_timeout() throws Exception {
+        emulator.injectFault("POST /v1/documents", devana.jobs.emulator.Fault.slow(Duration.ofMillis(2500)), 1);
+        String failed = emulator.job().type("EXTRACTION").target("cm4docSlow").status("ERROR").add();
+        java.util.Map<String, String> settings = RunningApp.settings(emulator, dataDir);
+        settings.put("camel.component.http.response-timeout", "1000");
+        settings.put("camel.component.http.so-timeout", "1000");
+        app = RunningApp.start(settings);
+
+        await().atMost(CYCLES).until(() -> app.rows("SELECT outcome, last_error FROM job_retries").stream()
+                .anyMatch(r -> "FAILED".equals(r.get("outcome")) && "timed out".equals(r.get("last_error"))));
+        await().atMost(CYCLES).until(() -> app.count("SELECT COUNT(*) FROM job_retries WHERE outcome = 'REQUESTED'") == 1);
+        assertThat(app.rows("SELECT failed_job_id, attempt, http_status, last_error FROM job_retries")).singleElement()
+                .satisfies(r -> assertThat(r).containsEntry("failed_job_id", failed).containsEntry("attempt", 1)
+                        .containsEntry("http_status", null)
+                        .hasEntrySatisfying("last_error", e -> assertThat((String) e).startsWith("answer lost")));
+        long pollsBefore = getJobsRequests();
+        await().atMost(CYCLES).until(() -> getJobsRequests() >= pollsBefore + 2);
+        assertThat(emulator.retryRequests()).as("the POST the client gave up on went through; none after it").hasSize(1);
+    }
+
+    @Test
     void records_a_completion_of_an_unknown_type_or_unsafe_target_with_its_unknown_fields() throws Exception {
         String unknownType = emulator.job().type("OCR").status("DONE").progress(100).extra("pages", 12).add();
         String unsafeTarget = emulator.job().type("EXTRACTION").target("../../v1/admin").status("DONE")
@@ -269,7 +290,7 @@ class JobPipelineTest {
         await().atMost(CYCLES).until(() -> app.count("SELECT COUNT(*) FROM job_completions") == 1);
         assertThat(emulator.requests()).extracting(r -> r.status()).startsWith(500, 200, 200);
         assertThat(app.counter("devana.api.failures", "status", "500")).isEqualTo(1);
-        assertThat(app.counter("devana.api.malformed.pages")).isEqualTo(1);
+        assertThat(app.counter("devana.cycle.failures", "kind", "malformed-page")).isEqualTo(1);
     }
 
     @Test

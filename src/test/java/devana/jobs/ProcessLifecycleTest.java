@@ -86,6 +86,55 @@ class ProcessLifecycleTest {
         assertThat(Files.readString(log)).contains("retry POST failed").doesNotContain("s3cr3t-key-that-must-not-leak");
     }
 
+    @Test
+    void loses_and_repeats_nothing_when_killed_mid_cycle_and_started_again() throws Exception {
+        emulator.setRetryOutcome((target, type) -> devana.jobs.emulator.RetryOutcome.STAY_PENDING);
+        java.util.Set<String> done = new java.util.HashSet<>();
+        for (int i = 0; i < 150; i++) {
+            done.add(emulator.job().type("GENERATION").status("DONE").progress(100).add());
+        }
+        for (int i = 0; i < 12; i++) {
+            emulator.job().type(i % 2 == 0 ? "EXTRACTION" : "EMBEDDING").target("cm4target" + i).status("ERROR").add();
+        }
+        List<String> received;
+        try (EventSink sink = new EventSink()) {
+            Map<String, String> env = Map.of("JOBS_EVENTS_URI", sink.uri());
+            Path log = dataDir.resolve("first.log");
+            process = launch(env, log);
+            await().atMost(Duration.ofSeconds(40)).until(() -> sink.received().size() >= 20);
+            process.destroyForcibly();
+            assertThat(process.waitFor(15, TimeUnit.SECONDS)).isTrue();
+            assertThat(process.exitValue()).as("killed, not stopped").isNotZero();
+
+            process = launch(env, dataDir.resolve("second.log"));
+            await().atMost(Duration.ofSeconds(90)).until(() -> emulator.retryRequests().size() >= 12
+                    && sink.ids().stream().distinct().count() >= 150 + 12 + 12 + 12);
+            process.destroy();
+            assertThat(process.waitFor(15, TimeUnit.SECONDS)).isTrue();
+            received = sink.ids();
+        }
+        assertThat(emulator.retryRequests()).extracting(r -> r.targetId()).as("one retry per failed job, none repeated")
+                .hasSize(12).doesNotHaveDuplicates();
+        try (Connection db = DriverManager.getConnection(jdbcUrl())) {
+            assertThat(count(db, "SELECT COUNT(*) FROM job_completions")).isEqualTo(150);
+            assertThat(count(db, "SELECT COUNT(*) FROM job_retries WHERE outcome = 'REQUESTED'")).isEqualTo(12);
+            List<String> outbox = new java.util.ArrayList<>();
+            try (ResultSet rs = db.createStatement().executeQuery("SELECT event_id FROM job_events")) {
+                while (rs.next()) {
+                    outbox.add(rs.getString(1));
+                }
+            }
+            assertThat(received).as("every event of both runs reached the bus").containsAll(outbox);
+        }
+    }
+
+    private static long count(Connection db, String sql) throws Exception {
+        try (ResultSet rs = db.createStatement().executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
     private Process launch(Map<String, String> env, Path log) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder builder = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),

@@ -116,27 +116,85 @@ public class RetryPolicy {
         Message message = exchange.getMessage();
         message.setHeader("jobId", job.id());
         message.setHeader("jobType", job.type());
+        message.setHeader("targetId", job.targetId());
         message.setHeader("targetLabel", job.targetLabel());
-        Integer attempt = tx.inTransaction(connection -> {
+        Object[] claim = tx.inTransaction(connection -> {
             Instant now = clock.instant();
             try (PreparedStatement select = Transactions.query(connection,
-                    "SELECT attempt, tries FROM job_retries WHERE failed_job_id = ? AND outcome = 'FAILED' AND next_try_at <= ?",
+                    "SELECT attempt, tries, http_status, decided_at FROM job_retries "
+                            + "WHERE failed_job_id = ? AND outcome = 'FAILED' AND next_try_at <= ?",
                     job.id(), now);
                  ResultSet rs = select.executeQuery()) {
                 if (!rs.next()) {
                     return null;
                 }
                 int tries = rs.getInt("tries");
+                rs.getInt("http_status");
+                boolean noAnswer = rs.wasNull();
                 int won = Transactions.update(connection,
                         "UPDATE job_retries SET tries = ?, next_try_at = ? WHERE failed_job_id = ? AND tries = ?",
                         tries + 1, now.plus(backoff(tries + 1)), job.id(), tries);
-                return won == 1 ? rs.getInt("attempt") : null;
+                return won == 1 ? new Object[] {rs.getInt("attempt"), noAnswer, Transactions.instant(rs, "decided_at")} : null;
             }
         });
-        message.setHeader(DECISION, attempt == null ? Decision.NONE.name() : Decision.REQUEST.name());
-        message.setHeader("retryAttempt", attempt);
+        message.setHeader(DECISION, claim == null ? Decision.NONE.name() : Decision.REQUEST.name());
+        message.setHeader("retryAttempt", claim == null ? null : claim[0]);
+        // No answer recorded (a crash mid-POST, a timeout): the API may have taken it; look before sending again.
+        message.setHeader("retryVerify", claim != null && (Boolean) claim[1]);
+        exchange.setProperty("claimDecidedAt", claim == null ? null : claim[2]);
         message.setHeader("retryMaxAttempts", maxAttempts);
         message.setHeader("retryPath", retryPath(job));
+    }
+
+    /**
+     * Reads the answer of GET /v1/jobs?targetId= (the body): if a job of the same type for the same
+     * target was created after the claim, the earlier POST went through although its answer was lost;
+     * the claim becomes REQUESTED and nothing is sent again (retryDecision NONE).
+     */
+    public void verify(Exchange exchange) throws SQLException {
+        JobSnapshot job = exchange.getProperty("job", JobSnapshot.class);
+        Instant claimed = exchange.getProperty("claimDecidedAt", Instant.class);
+        List<?> jobs;
+        try {
+            Object page = mapper.readValue(exchange.getMessage().getBody(String.class), Object.class);
+            jobs = page instanceof Map<?, ?> map && map.get("data") instanceof List<?> data ? data : List.of();
+        } catch (JsonProcessingException e) {
+            jobs = List.of();
+        }
+        Instant after = claimed == null ? Instant.MAX : claimed.minusSeconds(2);
+        String found = null;
+        for (Object candidate : jobs) {
+            if (candidate instanceof Map<?, ?> other && job.type().equals(other.get("type"))
+                    && !job.id().equals(other.get("id")) && other.get("createdAt") instanceof String created) {
+                try {
+                    if (!Instant.parse(created).isBefore(after)) {
+                        found = String.valueOf(other.get("id"));
+                    }
+                } catch (java.time.format.DateTimeParseException ignored) {
+                    // not a usable date: not evidence of an accepted retry
+                }
+            }
+        }
+        if (found == null) {
+            return;
+        }
+        String newJob = found;
+        Integer attempt = exchange.getMessage().getHeader("retryAttempt", Integer.class);
+        tx.inTransaction(connection -> {
+            Instant now = clock.instant();
+            int updated = Transactions.update(connection,
+                    "UPDATE job_retries SET outcome = 'REQUESTED', decided_at = ?, last_error = ? "
+                            + "WHERE failed_job_id = ? AND outcome = 'FAILED'",
+                    now, "answer lost; the API shows the new job " + newJob, job.id());
+            if (updated == 1) {
+                EventOutbox.append(connection, events.retryDecided(job, "REQUESTED", attempt, now), now);
+            }
+            return updated;
+        });
+        settled.add(job.id());
+        metrics.counter("devana.retries", "outcome", "REQUESTED", "type", job.type()).increment();
+        exchange.getMessage().setHeader(DECISION, Decision.NONE.name());
+        exchange.getMessage().setHeader("retryFoundJob", newJob);
     }
 
     /** The retry budget was spent: the claim stays FAILED, nothing was sent, resume() sends it later. */

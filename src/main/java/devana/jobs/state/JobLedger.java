@@ -54,11 +54,20 @@ public class JobLedger {
 
     /**
      * Reads the job in the body, records it, and sets the headers the dispatch route routes on:
-     * jobId, jobType, jobStatus, targetId, jobChange (NEW, CHANGED, UNCHANGED, STALE), previousStatus.
+     * jobId, jobType, jobStatus, targetId, jobChange (NEW, CHANGED, UNCHANGED, STALE, or INVALID with
+     * invalidReason for a job that cannot be read), previousStatus.
      */
     public void observe(Exchange exchange) throws SQLException {
-        JobSnapshot job = JobSnapshot.of(exchange.getMessage().getBody());
         Message message = exchange.getMessage();
+        JobSnapshot job;
+        try {
+            job = JobSnapshot.of(message.getBody());
+        } catch (InvalidJobException e) {
+            metrics.counter("devana.jobs.invalid", "reason", "unreadable").increment();
+            message.setHeader(CHANGE, "INVALID");
+            message.setHeader("invalidReason", e.getMessage());
+            return;
+        }
         message.setHeader("jobId", job.id());
         message.setHeader("jobType", job.type());
         message.setHeader("jobStatus", job.status());
