@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * <li><b>incremental</b>, in between: only jobs that are new or active can change (DONE and ERROR are
  * final). (1) The newest page (offset 0) shows new jobs and every recent one; more pages only while a
  * burst of new jobs pushed the previously newest one further down. (2) If jobs believed active are
- * older than what those pages covered: {@code type=IN_PROGRESS} and {@code type=PENDING}. (3) Each
+ * older than what those pages covered: {@code type=IN_PROGRESS} (if one of them was running) and
+ * {@code type=PENDING} (if one was waiting). (3) Each
  * of them still unseen left the active set: {@code targetId=} look-up shows its new state; a job
  * not shown at all was killed or aged out and is no longer asked about.</li>
  * </ul>
@@ -117,16 +118,25 @@ public class PollPlanner {
     }
 
     private void planActive(Cycle cycle, Instant oldestOnPages, boolean pagesWereFull) {
+        boolean deepRunning = false;
+        boolean deepPending = false;
         for (ActiveJob job : cycle.active) {
             boolean covered = !pagesWereFull || (job.createdAt() != null && oldestOnPages != null
                     && !job.createdAt().isBefore(oldestOnPages));
             if (!cycle.seen.containsKey(job.id()) && !covered) {
-                cycle.queue.add(new Query(Phase.ACTIVE, "type=IN_PROGRESS&limit=" + PAGE_SIZE + "&offset=0", 0, null));
-                cycle.queue.add(new Query(Phase.ACTIVE, "type=PENDING&limit=" + PAGE_SIZE + "&offset=0", 0, null));
-                return;
+                deepRunning |= "IN_PROGRESS".equals(job.status());
+                deepPending |= "PENDING".equals(job.status());
             }
         }
-        planLookups(cycle);
+        if (deepRunning) {
+            cycle.queue.add(new Query(Phase.ACTIVE, "type=IN_PROGRESS&limit=" + PAGE_SIZE + "&offset=0", 0, null));
+        }
+        if (deepPending) {
+            cycle.queue.add(new Query(Phase.ACTIVE, "type=PENDING&limit=" + PAGE_SIZE + "&offset=0", 0, null));
+        }
+        if (!deepRunning && !deepPending) {
+            planLookups(cycle);
+        }
     }
 
     private void planLookups(Cycle cycle) {

@@ -98,11 +98,11 @@ public class JobLedger {
         return tx.inTransaction(connection -> {
             List<ActiveJob> active = new ArrayList<>();
             try (PreparedStatement select = Transactions.query(connection,
-                    "SELECT job_id, target_id, created_at FROM job_state "
+                    "SELECT job_id, target_id, status, created_at FROM job_state "
                             + "WHERE status IN ('PENDING', 'IN_PROGRESS') AND gone_at IS NULL");
                  ResultSet rs = select.executeQuery()) {
                 while (rs.next()) {
-                    active.add(new ActiveJob(rs.getString("job_id"), rs.getString("target_id"),
+                    active.add(new ActiveJob(rs.getString("job_id"), rs.getString("target_id"), rs.getString("status"),
                             Transactions.instant(rs, "created_at")));
                 }
             }
@@ -118,7 +118,7 @@ public class JobLedger {
     }
 
     /** A job believed active, as incremental polling needs it. */
-    public record ActiveJob(String id, String targetId, Instant createdAt) {
+    public record ActiveJob(String id, String targetId, String status, Instant createdAt) {
     }
 
     /** Forgets the cache, as after a restart (tests and the webhook path use the database as the truth). */

@@ -1,0 +1,156 @@
+package devana.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import devana.jobs.emulator.DevanaEmulator;
+import devana.jobs.emulator.EmulatorOptions;
+import devana.jobs.emulator.RecordedRequest;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * 1,100 visible jobs, 100 of them active (5 older than the newest page), transitions every second:
+ * each is seen within two poll intervals, and polling stays under half of the API's 100 requests/min.
+ */
+class IncrementalPollingTest {
+
+    private static final Duration INTERVAL = Duration.ofSeconds(2);
+
+    @TempDir
+    Path dataDir;
+
+    private DevanaEmulator emulator;
+    private RunningApp app;
+    private ScheduledExecutorService driver;
+
+    @AfterEach
+    void stopAll() throws Exception {
+        if (driver != null) {
+            driver.shutdownNow();
+        }
+        if (app != null) {
+            app.close();
+        }
+        emulator.close();
+    }
+
+    @Test
+    void sees_every_transition_within_two_intervals_using_less_than_half_the_budget() throws Exception {
+        emulator = DevanaEmulator.start(EmulatorOptions.forTests());
+        Instant now = Instant.now();
+        for (int i = 0; i < 1000; i++) {
+            emulator.job().type(i % 2 == 0 ? "EXTRACTION" : "GENERATION").status("DONE").progress(100)
+                    .createdAt(now.minus(Duration.ofHours(20)).plusSeconds(i * 60L)).add();
+        }
+        List<String> active = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            active.add(emulator.job().type("SYNC").status("IN_PROGRESS").progress(10)
+                    .createdAt(now.minus(Duration.ofHours(3)).plusSeconds(i)).add());
+        }
+        for (int i = 0; i < 95; i++) {
+            active.add(emulator.job().type("IMPORT").status("IN_PROGRESS").progress(10)
+                    .createdAt(now.minus(Duration.ofMinutes(10)).plusSeconds(i)).add());
+        }
+        Map<String, String> settings = RunningApp.settings(emulator, dataDir);
+        settings.put("devana.retry.max-attempts", "0");
+        app = RunningApp.start(settings);
+        await().atMost(Duration.ofSeconds(60)).until(() -> app.count("SELECT COUNT(*) FROM job_state") == 1100);
+
+        List<Transition> transitions = new CopyOnWriteArrayList<>();
+        Random random = new Random(7);
+        driver = Executors.newSingleThreadScheduledExecutor();
+        Instant steadyFrom = Instant.now();
+        java.util.concurrent.atomic.AtomicInteger ticks = new java.util.concurrent.atomic.AtomicInteger();
+        for (int second = 1; second <= 24; second++) {
+            int tick = second;
+            driver.schedule(() -> {
+                for (int k = 0; k < 3; k++) {
+                    String id = active.get(random.nextInt(active.size()));
+                    move(transitions, id, "IN_PROGRESS", 10 + tick * 3 + k);
+                }
+                String finishing = active.remove(tick % 6 == 0 ? 0 : random.nextInt(active.size()));
+                move(transitions, finishing, tick % 3 == 0 ? "ERROR" : "DONE", tick % 3 == 0 ? 50 : 100);
+                ticks.incrementAndGet();
+            }, second, TimeUnit.SECONDS);
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> ticks.get() == 24);
+        // A state that lasted less than one interval may fall between two polls: only lasting ones count.
+        List<Transition> lasting = transitions.stream().filter(t -> transitions.stream().noneMatch(later ->
+                later.jobId().equals(t.jobId()) && later.at().isAfter(t.at())
+                        && Duration.between(t.at(), later.at()).compareTo(INTERVAL) < 0)).toList();
+        assertThat(lasting.size()).isGreaterThan(80);
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(undetected(lasting)).isEmpty());
+        Instant steadyTo = transitions.get(transitions.size() - 1).at().plus(INTERVAL.multipliedBy(2));
+
+        List<Duration> latencies = new ArrayList<>();
+        for (Transition t : lasting) {
+            Instant seen = seenAt(t);
+            if (seen != null) {
+                latencies.add(Duration.between(t.at(), seen));
+            }
+        }
+        assertThat(latencies).hasSize(lasting.size())
+                .allSatisfy(latency -> assertThat(latency).isLessThanOrEqualTo(INTERVAL.multipliedBy(2).plusMillis(500)));
+        long gets = emulator.requests().stream().map(RecordedRequest::at)
+                .filter(at -> !at.isBefore(steadyFrom) && at.isBefore(steadyTo)).count();
+        double perMinute = gets * 60_000.0 / Duration.between(steadyFrom, steadyTo).toMillis();
+        System.out.printf("incremental polling: %d requests in %d ms = %.1f requests/min; worst latency %d ms%n",
+                gets, Duration.between(steadyFrom, steadyTo).toMillis(), perMinute,
+                latencies.stream().mapToLong(Duration::toMillis).max().orElse(0));
+        assertThat(perMinute).as("requests per minute while tracking the workload").isLessThanOrEqualTo(50.0);
+    }
+
+    private void move(List<Transition> transitions, String id, String status, int progress) {
+        Map<String, Object> before = emulator.jobJson(id);
+        if (status.equals(before.get("status")) && Integer.valueOf(progress).equals(before.get("progress"))) {
+            return;
+        }
+        if (status.equals("ERROR")) {
+            emulator.update(id, "IN_PROGRESS", progress);
+            emulator.fail(id, "disk full");
+        } else {
+            emulator.update(id, status, progress);
+        }
+        transitions.add(new Transition(id, status, progress, Instant.now()));
+    }
+
+    private List<Transition> undetected(List<Transition> transitions) throws Exception {
+        List<Transition> missing = new ArrayList<>();
+        for (Transition t : transitions) {
+            if (seenAt(t) == null) {
+                missing.add(t);
+            }
+        }
+        return missing;
+    }
+
+    private Instant seenAt(Transition t) throws Exception {
+        String eventId = UUID.nameUUIDFromBytes((t.jobId() + "|" + t.status() + "|" + t.progress())
+                .getBytes(StandardCharsets.UTF_8)).toString();
+        List<Map<String, Object>> rows = app.rows("SELECT created_at FROM job_events WHERE event_id = ?", eventId);
+        if (rows.isEmpty()) {
+            return null;
+        }
+        Object created = rows.get(0).get("created_at");
+        return created instanceof Timestamp ts ? ts.toInstant() : ((java.time.OffsetDateTime) created).toInstant();
+    }
+
+    private record Transition(String jobId, String status, int progress, Instant at) {
+    }
+}
