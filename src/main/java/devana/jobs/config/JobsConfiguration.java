@@ -9,6 +9,7 @@ import devana.jobs.api.PageCollector;
 import devana.jobs.emulator.DevanaEmulator;
 import devana.jobs.emulator.EmulatorOptions;
 import devana.jobs.events.Backoff;
+import devana.jobs.events.CloudEventBindings;
 import devana.jobs.events.CloudEvents;
 import devana.jobs.retry.RetryPolicy;
 import devana.jobs.state.JobLedger;
@@ -65,6 +66,8 @@ public class JobsConfiguration implements CamelConfiguration {
         registry.bind("jobLedger", new JobLedger(tx, events, mapper, metrics, clock));
         registry.bind("retryPolicy", new RetryPolicy(tx, events, metrics, clock, settings.maxAttempts()));
         registry.bind("busBackoff", new Backoff(clock, Duration.ofSeconds(60)));
+        String eventsUri = context.getPropertiesComponent().resolveProperty("jobs.events.uri").orElse("");
+        registry.bind("cloudEventBindings", new CloudEventBindings(eventsUri, mapper));
         LOG.info("devana-jobs: polling {} every {} ms, at most {} retries per target, database {}",
                 settings.baseUrl(), settings.pollIntervalMillis(), settings.maxAttempts(), settings.dbUrl());
     }
