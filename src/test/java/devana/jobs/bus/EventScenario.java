@@ -93,7 +93,7 @@ final class EventScenario implements AutoCloseable {
         awaitOutbox(sync, 2);
     }
 
-    private void awaitOutbox(String jobId, int events) {
+    void awaitOutbox(String jobId, int events) {
         await().atMost(CYCLES).until(() -> app.count("SELECT COUNT(*) FROM job_events WHERE job_id = ?", jobId) >= events);
     }
 
