@@ -1,11 +1,13 @@
 package devana.jobs.bus;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
+import devana.jobs.RunningApp;
 import devana.jobs.services.Service;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -102,6 +104,32 @@ class RabbitMqBusTest {
         assertThat(scenario.app().context().getRegistry()
                 .lookupByNameAndType("rabbitConnectionFactory", CachingConnectionFactory.class).isPublisherConfirms())
                 .as("the publisher waits for the broker's confirm before marking an event published").isTrue();
+        channel.close();
+    }
+
+    @Test
+    void events_refused_while_the_broker_port_is_closed_wait_in_the_outbox_and_go_out_after_a_restart_on_the_live_broker()
+            throws Exception {
+        Channel channel = consumerConnection.createChannel();
+        channel.exchangeDeclare(exchange, "topic", true);
+        String everything = channel.queueDeclare().getQueue();
+        channel.queueBind(everything, exchange, "#");
+        channel.basicConsume(everything, true, (tag, message) -> scenario.received.add(Delivered.of(
+                new String(message.getBody(), StandardCharsets.UTF_8), message.getEnvelope().getRoutingKey(),
+                headersOf(message.getProperties()), null)), tag -> { });
+        scenario.addJobs();
+        RunningApp refused = scenario.startApp(eventsUri(exchange), rabbitSettings(EmbeddedArtemis.freePort()));
+        await().atMost(EventScenario.CYCLES).until(() -> refused.count("SELECT COUNT(*) FROM job_events") >= 3
+                && refused.counter("devana.events.publish.failures") >= 2);
+        assertThat(refused.count("SELECT COUNT(*) FROM job_events WHERE published_at IS NOT NULL")).isZero();
+        scenario.stopApp();
+
+        scenario.startApp(eventsUri(exchange), rabbitSettings(Service.RABBITMQ.port()));
+        scenario.driveTransitions();
+        EventScenario.Delivery delivery = scenario.awaitAllDelivered();
+
+        scenario.assertTheScenarioHappened(delivery.outbox());
+        EventScenario.assertDeliveredExactlyTheOutbox(delivery.outbox(), delivery.received());
         channel.close();
     }
 
