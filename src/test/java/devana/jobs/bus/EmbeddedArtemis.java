@@ -31,8 +31,8 @@ final class EmbeddedArtemis implements AutoCloseable {
     /** The settings the README gives: a JMS connection factory bean that camel-jms picks up by its type. */
     Map<String, String> appSettings() {
         Map<String, String> settings = new LinkedHashMap<>();
-        settings.put("camel.beans.jmsConnectionFactory", "#class:org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory");
-        settings.put("camel.beans.jmsConnectionFactory.brokerURL", url());
+        settings.put("camel.beans.artemis", "#class:org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory");
+        settings.put("camel.beans.artemis.brokerURL", url());
         return settings;
     }
 

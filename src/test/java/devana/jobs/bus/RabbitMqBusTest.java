@@ -59,9 +59,9 @@ class RabbitMqBusTest {
     /** The README's settings: a connection factory with publisher confirms, and the endpoint URI. */
     static Map<String, String> rabbitSettings(int port) {
         Map<String, String> settings = new LinkedHashMap<>();
-        settings.put("camel.beans.rabbitConnectionFactory", "#class:org.springframework.amqp.rabbit.connection.CachingConnectionFactory");
-        settings.put("camel.beans.rabbitConnectionFactory.uri", amqpUri(port));
-        settings.put("camel.beans.rabbitConnectionFactory.publisherConfirmType", "CORRELATED");
+        settings.put("camel.beans.rabbit", "#class:org.springframework.amqp.rabbit.connection.CachingConnectionFactory");
+        settings.put("camel.beans.rabbit.uri", amqpUri(port));
+        settings.put("camel.beans.rabbit.publisherConfirmType", "CORRELATED");
         return settings;
     }
 
@@ -102,7 +102,7 @@ class RabbitMqBusTest {
         assertThat(channel.messageCount(extractionsOnly)).as("a binding on EXTRACTION.# gets the extraction events only")
                 .isEqualTo(extractions);
         assertThat(scenario.app().context().getRegistry()
-                .lookupByNameAndType("rabbitConnectionFactory", CachingConnectionFactory.class).isPublisherConfirms())
+                .lookupByNameAndType("rabbit", CachingConnectionFactory.class).isPublisherConfirms())
                 .as("the publisher waits for the broker's confirm before marking an event published").isTrue();
         channel.close();
     }
