@@ -46,8 +46,12 @@ abstract class JobPipelineTest {
         if (app != null) {
             app.close();
         }
-        emulator.close();
-        database.close();
+        if (emulator != null) {
+            emulator.close();
+        }
+        if (database != null) {
+            database.close();
+        }
     }
 
     private Map<String, String> settings() {
