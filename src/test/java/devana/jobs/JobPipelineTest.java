@@ -16,8 +16,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The routes as they ship, against the emulator over real HTTP and a real H2 file database. */
-class JobPipelineTest {
+/**
+ * The routes as they ship, against the emulator over real HTTP and a real database: run once per
+ * database by the subclasses (H2, PostgreSQL), the same tests and the same migrations on both.
+ */
+abstract class JobPipelineTest {
 
     private static final Duration CYCLES = Duration.ofSeconds(20);
 
@@ -26,9 +29,14 @@ class JobPipelineTest {
 
     private DevanaEmulator emulator;
     private RunningApp app;
+    private TestDatabase database;
+
+    /** The database the app of each test runs on, new for every test. */
+    protected abstract TestDatabase openDatabase(Path dataDir) throws Exception;
 
     @BeforeEach
-    void startEmulator() {
+    void startEmulator() throws Exception {
+        database = openDatabase(dataDir);
         emulator = DevanaEmulator.start(EmulatorOptions.forTests());
         emulator.setRetryOutcome((target, type) -> RetryOutcome.STAY_PENDING);
     }
@@ -38,11 +46,22 @@ class JobPipelineTest {
         if (app != null) {
             app.close();
         }
-        emulator.close();
+        if (emulator != null) {
+            emulator.close();
+        }
+        if (database != null) {
+            database.close();
+        }
     }
 
-    private RunningApp startApp() {
-        app = RunningApp.start(RunningApp.settings(emulator, dataDir));
+    private Map<String, String> settings() {
+        Map<String, String> settings = RunningApp.settings(emulator, dataDir);
+        settings.putAll(database.settings());
+        return settings;
+    }
+
+    protected RunningApp startApp() {
+        app = RunningApp.start(settings());
         return app;
     }
 
@@ -259,7 +278,7 @@ class JobPipelineTest {
     @Test
     void records_nothing_and_says_so_when_the_api_key_is_wrong() throws Exception {
         emulator.job().type("EXTRACTION").status("DONE").add();
-        java.util.Map<String, String> settings = RunningApp.settings(emulator, dataDir);
+        Map<String, String> settings = settings();
         settings.put("devana.api-key", "not-the-key");
         app = RunningApp.start(settings);
 
@@ -295,7 +314,7 @@ class JobPipelineTest {
 
     @Test
     void refuses_a_poll_interval_below_two_seconds_at_startup() {
-        Map<String, String> settings = RunningApp.settings(emulator, dataDir);
+        Map<String, String> settings = settings();
         settings.put("devana.poll.interval", "1500");
         Throwable failure = RunningApp.startupFailure(settings);
         assertThat(failure).isNotNull();

@@ -5,13 +5,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.UncheckedIOException;
 import java.util.Map;
 
-final class Json {
+public final class Json {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private Json() {
     }
 
-    static Map<String, Object> read(String json) {
+    public static Map<String, Object> read(String json) {
         try {
             return MAPPER.readValue(json, new TypeReference<>() { });
         } catch (java.io.IOException e) {

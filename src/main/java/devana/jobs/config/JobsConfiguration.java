@@ -10,6 +10,7 @@ import devana.jobs.emulator.DevanaEmulator;
 import devana.jobs.emulator.EmulatorOptions;
 import devana.jobs.errors.FailureReport;
 import devana.jobs.events.Backoff;
+import devana.jobs.events.CloudEventBindings;
 import devana.jobs.events.CloudEvents;
 import devana.jobs.retry.RetryPolicy;
 import devana.jobs.state.JobLedger;
@@ -81,6 +82,8 @@ public class JobsConfiguration implements CamelConfiguration {
         long busBackoffMax = Long.parseLong(context.getPropertiesComponent().resolveProperty("jobs.events.backoff-max")
                 .orElse("60000").trim());
         registry.bind("busBackoff", new Backoff(clock, Duration.ofMillis(busBackoffMax)));
+        String eventsUri = context.getPropertiesComponent().resolveProperty("jobs.events.uri").orElse("");
+        registry.bind("cloudEventBindings", new CloudEventBindings(eventsUri, mapper));
         LOG.info("devana-jobs: polling {} every {} ms ({}), at most {} API requests/min ({}% kept for retries), "
                         + "at most {} retries per target, database {}",
                 settings.baseUrl(), settings.pollIntervalMillis(), settings.incrementalPolling() ? "incremental" : "full scans",

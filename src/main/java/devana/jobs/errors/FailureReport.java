@@ -26,6 +26,23 @@ public class FailureReport {
         this.metrics = metrics;
     }
 
+    /** The innermost cause of the exchange's failure, in one line (Camel wraps it in its own exceptions). */
+    public String rootCause(Exchange exchange) {
+        Throwable failure = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        if (failure == null) {
+            failure = exchange.getException();
+        }
+        if (failure == null) {
+            return "unknown failure";
+        }
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String line = root.getClass().getSimpleName() + ": " + root.getMessage();
+        return line.length() > 300 ? line.substring(0, 300) + "..." : line;
+    }
+
     public void classify(Exchange exchange) {
         Throwable failure = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         String kind = "other";
