@@ -98,6 +98,7 @@ class ProcessLifecycleTest {
         environment.put("DEVANA_API_KEY", emulator.apiKey());
         environment.put("DEVANA_POLL_INTERVAL", "2000");
         environment.put("JOBS_DB_URL", jdbcUrl());
+        environment.put("CAMEL_SERVER_PORT", String.valueOf(RunningApp.freePort()));
         environment.putAll(env);
         return builder.start();
     }

@@ -4,19 +4,33 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import devana.jobs.api.ApiGate;
+import devana.jobs.api.ApiTraffic;
 import devana.jobs.api.DevanaApiAuth;
 import devana.jobs.api.PageCollector;
 import devana.jobs.emulator.DevanaEmulator;
 import devana.jobs.emulator.EmulatorOptions;
 import devana.jobs.events.Backoff;
 import devana.jobs.events.CloudEvents;
+import devana.jobs.events.EventOutbox;
+import devana.jobs.health.ApiCheck;
+import devana.jobs.health.BusCheck;
+import devana.jobs.health.DatabaseCheck;
+import devana.jobs.health.PollWatch;
 import devana.jobs.retry.RetryPolicy;
 import devana.jobs.state.JobLedger;
 import devana.jobs.state.Transactions;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
+import javax.sql.DataSource;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.spi.Registry;
@@ -51,22 +65,87 @@ public class JobsConfiguration implements CamelConfiguration {
 
         Clock clock = Clock.systemUTC();
         ObjectMapper mapper = new ObjectMapper();
-        MeterRegistry metrics = new SimpleMeterRegistry();
+        Registry registry = context.getRegistry();
+        PrometheusMeterRegistry metrics = metricsRegistry(registry);
         Transactions tx = new Transactions(dataSource);
         CloudEvents events = new CloudEvents(settings.baseUrl(), mapper);
+        ApiGate apiGate = new ApiGate(clock, metrics);
+        Backoff busBackoff = new Backoff(clock, Duration.ofSeconds(60));
+        PollWatch pollWatch = new PollWatch(clock);
+        Gauge.builder("devana.events.pending", dataSource, JobsConfiguration::pendingEvents)
+                .description("CloudEvents in the outbox not yet taken by the bus").register(metrics);
 
-        Registry registry = context.getRegistry();
         registry.bind("settings", settings);
         registry.bind("dataSource", dataSource);
-        registry.bind("metricsRegistry", metrics);
-        registry.bind("devanaApiAuth", new DevanaApiAuth(settings.apiKey()));
-        registry.bind("apiGate", new ApiGate(clock, metrics));
+        registry.bind("devanaApiAuth", new DevanaApiAuth(settings.apiKey(), new ApiTraffic(clock, metrics)));
+        registry.bind("apiGate", apiGate);
         registry.bind("pageCollector", new PageCollector(mapper));
         registry.bind("jobLedger", new JobLedger(tx, events, mapper, metrics, clock));
         registry.bind("retryPolicy", new RetryPolicy(tx, events, metrics, clock, settings.maxAttempts()));
-        registry.bind("busBackoff", new Backoff(clock, Duration.ofSeconds(60)));
+        registry.bind("busBackoff", busBackoff);
+        registry.bind("pollWatch", pollWatch);
+
+        // Readiness checks, picked up from the registry by camel-health and served at /observe/health/ready.
+        Duration maxPollAge = Duration.ofMillis(number(context, "jobs.health.max-poll-age", 120_000));
+        registry.bind("databaseCheck", new DatabaseCheck(dataSource));
+        registry.bind("apiCheck", new ApiCheck(pollWatch, apiGate, clock, maxPollAge, settings.baseUrl()));
+        registry.bind("busCheck", new BusCheck(busBackoff, () -> pendingEventsOrFail(dataSource),
+                context.getPropertiesComponent().resolveProperty("jobs.events.uri").orElse("log")));
         LOG.info("devana-jobs: polling {} every {} ms, at most {} retries per target, database {}",
                 settings.baseUrl(), settings.pollIntervalMillis(), settings.maxAttempts(), settings.dbUrl());
+    }
+
+    /**
+     * The Prometheus registry scraped at /observe/metrics, under the name the micrometer: endpoints
+     * use. The devana.* meters drop Camel's camelContext tag: one context per process, and Prometheus
+     * needs every meter of a name to carry the same tag keys, whether a route or a bean counts it.
+     */
+    private static PrometheusMeterRegistry metricsRegistry(Registry registry) {
+        PrometheusMeterRegistry metrics = registry.lookupByNameAndType("metricsRegistry", PrometheusMeterRegistry.class);
+        if (metrics == null) {
+            metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            registry.bind("metricsRegistry", metrics);
+        }
+        metrics.config().meterFilter(new MeterFilter() {
+            @Override
+            public Meter.Id map(Meter.Id id) {
+                if (!id.getName().startsWith("devana.") || id.getTag("camelContext") == null) {
+                    return id;
+                }
+                List<Tag> tags = id.getTags().stream().filter(tag -> !"camelContext".equals(tag.getKey())).toList();
+                return id.replaceTags(tags);
+            }
+        });
+        return metrics;
+    }
+
+    private static double pendingEvents(DataSource dataSource) {
+        try {
+            return pendingEventsOrFail(dataSource);
+        } catch (RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+
+    private static long pendingEventsOrFail(DataSource dataSource) {
+        try (Connection connection = dataSource.getConnection()) {
+            return EventOutbox.pending(connection);
+        } catch (SQLException e) {
+            throw new IllegalStateException("database unavailable: " + e.getMessage(), e);
+        }
+    }
+
+    private static long number(CamelContext context, String key, long fallback) {
+        String value = context.getPropertiesComponent().resolveProperty(key).map(String::trim).orElse("");
+        if (value.isEmpty()) {
+            return fallback;
+        }
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new Settings.InvalidSettingException(key + " (" + key.toUpperCase().replace('.', '_').replace('-', '_')
+                    + ") must be a whole number, got '" + value + "'");
+        }
     }
 
     private static HikariDataSource dataSource(Settings settings) {

@@ -27,6 +27,8 @@ public class JobLedger {
 
     public static final String CHANGE = "jobChange";
     public static final String PREVIOUS_STATUS = "previousStatus";
+    /** Header naming where an observation came from: "webhook", or absent for a poll. */
+    public static final String SOURCE = "jobSource";
 
     private static final int CACHE_SIZE = 50_000;
 
@@ -65,6 +67,9 @@ public class JobLedger {
         message.setHeader("targetLabel", job.targetLabel());
         message.setHeader("progressLabel", job.progress() == null ? "" : " (" + job.progress() + "%)");
         exchange.setProperty("job", job);
+        Object source = message.getHeader(SOURCE);
+        metrics.counter("devana.jobs.observed", "type", job.type(), "status", job.status(),
+                "source", source == null ? "poll" : source.toString()).increment();
         if (job.absurdProgress()) {
             metrics.counter("devana.jobs.invalid", "reason", "progress").increment();
         }
