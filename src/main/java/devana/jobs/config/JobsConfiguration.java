@@ -19,6 +19,7 @@ import devana.jobs.health.PollWatch;
 import devana.jobs.retry.RetryPolicy;
 import devana.jobs.state.JobLedger;
 import devana.jobs.state.Transactions;
+import devana.jobs.webhook.WebhookReceiver;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Tag;
@@ -50,12 +51,19 @@ public class JobsConfiguration implements CamelConfiguration {
     @Override
     public void configure(CamelContext context) throws Exception {
         Settings settings = Settings.read(context.getPropertiesComponent());
+        String webhookSecret = context.getPropertiesComponent().resolveProperty("devana.webhook.secret")
+                .map(String::trim).filter(secret -> !secret.isEmpty()).orElse(null);
         if (settings.embedded()) {
             DevanaEmulator emulator = DevanaEmulator.start(EmulatorOptions.demo().withPort(settings.emulatorPort()));
             stopOnShutdown(context, "emulator", emulator::close);
             settings = settings.withApi(emulator.baseUrl(), emulator.apiKey());
             LOG.info("No devana.base-url set: running against the embedded Devana emulator at {} "
                     + "(set DEVANA_BASE_URL and DEVANA_API_KEY for the real API)", emulator.baseUrl());
+            if (webhookSecret != null) {
+                // the whole loop in the demo: the emulator pushes signed webhooks to this app's receiver
+                emulator.sendWebhooks("http://127.0.0.1:" + number(context, "camel.server.port", 8080)
+                        + "/webhook/job-status", webhookSecret);
+            }
         }
         context.getPropertiesComponent().addOverrideProperty("devana.base-url", settings.baseUrl());
 
@@ -84,6 +92,8 @@ public class JobsConfiguration implements CamelConfiguration {
         registry.bind("retryPolicy", new RetryPolicy(tx, events, metrics, clock, settings.maxAttempts()));
         registry.bind("busBackoff", busBackoff);
         registry.bind("pollWatch", pollWatch);
+        WebhookReceiver webhooks = new WebhookReceiver(webhookSecret, mapper, metrics);
+        registry.bind("webhookReceiver", webhooks);
 
         // Readiness checks, picked up from the registry by camel-health and served at /observe/health/ready.
         Duration maxPollAge = Duration.ofMillis(number(context, "jobs.health.max-poll-age", 120_000));
@@ -91,8 +101,9 @@ public class JobsConfiguration implements CamelConfiguration {
         registry.bind("apiCheck", new ApiCheck(pollWatch, apiGate, clock, maxPollAge, settings.baseUrl()));
         registry.bind("busCheck", new BusCheck(busBackoff, () -> pendingEventsOrFail(dataSource),
                 context.getPropertiesComponent().resolveProperty("jobs.events.uri").orElse("log")));
-        LOG.info("devana-jobs: polling {} every {} ms, at most {} retries per target, database {}",
-                settings.baseUrl(), settings.pollIntervalMillis(), settings.maxAttempts(), settings.dbUrl());
+        LOG.info("devana-jobs: polling {} every {} ms, at most {} retries per target, database {}, webhook {}",
+                settings.baseUrl(), settings.pollIntervalMillis(), settings.maxAttempts(), settings.dbUrl(),
+                webhooks.enabled() ? "on" : "off (no DEVANA_WEBHOOK_SECRET)");
     }
 
     /**
