@@ -18,6 +18,7 @@ import devana.jobs.health.DatabaseCheck;
 import devana.jobs.health.PollWatch;
 import devana.jobs.retry.RetryPolicy;
 import devana.jobs.state.JobLedger;
+import devana.jobs.stats.TrackedJobs;
 import devana.jobs.state.Transactions;
 import devana.jobs.webhook.WebhookReceiver;
 import io.micrometer.core.instrument.Gauge;
@@ -92,6 +93,7 @@ public class JobsConfiguration implements CamelConfiguration {
         registry.bind("retryPolicy", new RetryPolicy(tx, events, metrics, clock, settings.maxAttempts()));
         registry.bind("busBackoff", busBackoff);
         registry.bind("pollWatch", pollWatch);
+        registry.bind("trackedJobs", new TrackedJobs(dataSource, mapper, clock, pollWatch));
         WebhookReceiver webhooks = new WebhookReceiver(webhookSecret, mapper, metrics);
         registry.bind("webhookReceiver", webhooks);
 
