@@ -7,6 +7,7 @@ import devana.jobs.api.ApiGate;
 import devana.jobs.api.ApiTraffic;
 import devana.jobs.api.DevanaApiAuth;
 import devana.jobs.api.PageCollector;
+import devana.jobs.dashboard.DashboardAssets;
 import devana.jobs.emulator.DevanaEmulator;
 import devana.jobs.emulator.EmulatorOptions;
 import devana.jobs.events.Backoff;
@@ -93,6 +94,7 @@ public class JobsConfiguration implements CamelConfiguration {
         registry.bind("retryPolicy", new RetryPolicy(tx, events, metrics, clock, settings.maxAttempts()));
         registry.bind("busBackoff", busBackoff);
         registry.bind("pollWatch", pollWatch);
+        registry.bind("dashboardAssets", new DashboardAssets());
         registry.bind("trackedJobs", new TrackedJobs(dataSource, mapper, clock, pollWatch));
         WebhookReceiver webhooks = new WebhookReceiver(webhookSecret, mapper, metrics);
         registry.bind("webhookReceiver", webhooks);
