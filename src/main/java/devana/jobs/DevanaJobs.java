@@ -3,6 +3,7 @@ package devana.jobs;
 import devana.jobs.config.JobsConfiguration;
 import devana.jobs.config.Settings;
 import devana.jobs.emulator.DevanaEmulator;
+import devana.jobs.wait.WaitCommand;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -14,7 +15,8 @@ import sun.misc.Signal;
 /**
  * Starts devana-jobs: Camel Main with the YAML routes of {@code routes/} and the settings of
  * {@code application.properties} (both from the working directory when present there, else the
- * copies packaged in the jar). {@code emulator} as first argument runs the Devana emulator alone.
+ * copies packaged in the jar). {@code emulator} as first argument runs the Devana emulator alone;
+ * {@code wait} waits for a target's job to finish (exit code 0 DONE, 1 ERROR, 2 timeout, 3 usage).
  */
 public final class DevanaJobs {
 
@@ -26,6 +28,10 @@ public final class DevanaJobs {
     public static void main(String[] args) {
         if (args.length > 0 && "emulator".equals(args[0])) {
             DevanaEmulator.main(Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
+        if (args.length > 0 && "wait".equals(args[0])) {
+            WaitCommand.main(Arrays.copyOfRange(args, 1, args.length));
             return;
         }
         Main main = create();

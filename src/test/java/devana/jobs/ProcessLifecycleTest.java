@@ -87,6 +87,31 @@ class ProcessLifecycleTest {
     }
 
     @Test
+    void takes_the_webhook_secret_from_the_environment_and_never_writes_it_to_its_output() throws Exception {
+        String secret = "whsec-must-not-leak-7c1e";
+        int port = RunningApp.freePort();
+        Path log = dataDir.resolve("app.log");
+        process = launch(Map.of("DEVANA_WEBHOOK_SECRET", secret, "CAMEL_SERVER_PORT", String.valueOf(port),
+                "JOBS_LOG_LEVEL", "DEBUG"), log);
+        await().atMost(Duration.ofSeconds(40)).until(() -> Files.readString(log).contains("webhook on"));
+        await().atMost(Duration.ofSeconds(40)).ignoreExceptions()
+                .until(() -> Http.get("http://127.0.0.1:" + port + "/observe/health/ready").statusCode() == 200);
+        emulator.sendWebhooks("http://127.0.0.1:" + port + "/webhook/job-status", secret);
+        String id = emulator.job().type("SYNC").status("PENDING").add();
+        emulator.update(id, "IN_PROGRESS", 5);
+        await().atMost(Duration.ofSeconds(20)).until(() -> emulator.webhookDeliveries().size() == 1);
+        assertThat(emulator.webhookDeliveries().get(0).httpStatus()).isEqualTo(202);
+        emulator.sendWebhooks("http://127.0.0.1:" + port + "/webhook/job-status", "a-wrong-secret");
+        emulator.update(id, "DONE", 100);
+        await().atMost(Duration.ofSeconds(20)).until(() -> emulator.webhookDeliveries().size() == 2);
+        assertThat(emulator.webhookDeliveries().get(1).httpStatus()).isEqualTo(401);
+
+        process.destroy();
+        process.waitFor(15, TimeUnit.SECONDS);
+        assertThat(Files.readString(log)).contains("webhook push refused (HTTP 401)").doesNotContain(secret);
+    }
+
+    @Test
     void loses_and_repeats_nothing_when_killed_mid_cycle_and_started_again() throws Exception {
         emulator.setRetryOutcome((target, type) -> devana.jobs.emulator.RetryOutcome.STAY_PENDING);
         java.util.Set<String> done = new java.util.HashSet<>();
@@ -147,6 +172,7 @@ class ProcessLifecycleTest {
         environment.put("DEVANA_API_KEY", emulator.apiKey());
         environment.put("DEVANA_POLL_INTERVAL", "2000");
         environment.put("JOBS_DB_URL", jdbcUrl());
+        environment.put("CAMEL_SERVER_PORT", String.valueOf(RunningApp.freePort()));
         environment.putAll(env);
         return builder.start();
     }

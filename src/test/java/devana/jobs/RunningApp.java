@@ -3,6 +3,9 @@ package devana.jobs;
 import static org.awaitility.Awaitility.await;
 
 import devana.jobs.emulator.DevanaEmulator;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -47,7 +50,17 @@ public final class RunningApp implements AutoCloseable {
         settings.put("jobs.db.url", "jdbc:h2:file:" + dataDir.resolve("devana-jobs").toAbsolutePath());
         settings.put("jobs.events.uri", EVENTS);
         settings.put("jobs.events.publish-interval", "100");
+        settings.put("camel.server.port", String.valueOf(freePort()));
         return settings;
+    }
+
+    /** A port nobody listens on right now (tests never take the default 8080: others may run too). */
+    public static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     public static RunningApp start(Map<String, String> settings) {
@@ -84,6 +97,11 @@ public final class RunningApp implements AutoCloseable {
     private static boolean started(Main main) {
         CamelContext context = main.getCamelContext();
         return context != null && context.getStatus() == ServiceStatus.Started;
+    }
+
+    /** The app's HTTP server (webhook, dashboard, /api, /observe). */
+    public String url(String path) {
+        return "http://127.0.0.1:" + context().getPropertiesComponent().resolveProperty("camel.server.port").orElseThrow() + path;
     }
 
     public CamelContext context() {

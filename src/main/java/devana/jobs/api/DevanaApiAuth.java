@@ -12,15 +12,24 @@ import org.apache.hc.core5.http.HttpHeaders;
 public final class DevanaApiAuth implements HttpClientConfigurer {
 
     private final String authorization;
+    private final ApiTraffic traffic;
 
     public DevanaApiAuth(String apiKey) {
+        this(apiKey, null);
+    }
+
+    public DevanaApiAuth(String apiKey, ApiTraffic traffic) {
         this.authorization = "Bearer " + apiKey;
+        this.traffic = traffic;
     }
 
     @Override
     public void configureHttpClient(HttpClientBuilder clientBuilder) {
         clientBuilder.addRequestInterceptorFirst((request, entity, context) ->
                 request.setHeader(HttpHeaders.AUTHORIZATION, authorization));
+        if (traffic != null) {
+            clientBuilder.addResponseInterceptorLast((response, entity, context) -> traffic.answered(response.getCode()));
+        }
     }
 
     @Override

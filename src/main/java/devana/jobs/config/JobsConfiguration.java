@@ -4,23 +4,39 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import devana.jobs.api.ApiGate;
+import devana.jobs.api.ApiTraffic;
 import devana.jobs.api.DevanaApiAuth;
 import devana.jobs.api.PollPlanner;
+import devana.jobs.dashboard.DashboardAssets;
 import devana.jobs.emulator.DevanaEmulator;
 import devana.jobs.emulator.EmulatorOptions;
 import devana.jobs.errors.FailureReport;
 import devana.jobs.events.Backoff;
 import devana.jobs.events.CloudEventBindings;
 import devana.jobs.events.CloudEvents;
+import devana.jobs.events.EventOutbox;
+import devana.jobs.health.ApiCheck;
+import devana.jobs.health.BusCheck;
+import devana.jobs.health.DatabaseCheck;
+import devana.jobs.health.PollWatch;
 import devana.jobs.retry.RetryPolicy;
 import devana.jobs.state.JobLedger;
+import devana.jobs.stats.TrackedJobs;
 import devana.jobs.state.Transactions;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import devana.jobs.webhook.WebhookReceiver;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
+import javax.sql.DataSource;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.spi.Registry;
@@ -40,12 +56,19 @@ public class JobsConfiguration implements CamelConfiguration {
     @Override
     public void configure(CamelContext context) throws Exception {
         Settings settings = Settings.read(context.getPropertiesComponent());
+        String webhookSecret = context.getPropertiesComponent().resolveProperty("devana.webhook.secret")
+                .map(String::trim).filter(secret -> !secret.isEmpty()).orElse(null);
         if (settings.embedded()) {
             DevanaEmulator emulator = DevanaEmulator.start(EmulatorOptions.demo().withPort(settings.emulatorPort()));
             stopOnShutdown(context, "emulator", emulator::close);
             settings = settings.withApi(emulator.baseUrl(), emulator.apiKey());
             LOG.info("No devana.base-url set: running against the embedded Devana emulator at {} "
                     + "(set DEVANA_BASE_URL and DEVANA_API_KEY for the real API)", emulator.baseUrl());
+            if (webhookSecret != null) {
+                // the whole loop in the demo: the emulator pushes signed webhooks to this app's receiver
+                emulator.sendWebhooks("http://127.0.0.1:" + number(context, "camel.server.port", 8080)
+                        + "/webhook/job-status", webhookSecret);
+            }
         }
         context.getPropertiesComponent().addOverrideProperty("devana.base-url", settings.baseUrl());
 
@@ -61,33 +84,101 @@ public class JobsConfiguration implements CamelConfiguration {
 
         Clock clock = Clock.systemUTC();
         ObjectMapper mapper = new ObjectMapper();
-        MeterRegistry metrics = new SimpleMeterRegistry();
+        Registry registry = context.getRegistry();
+        PrometheusMeterRegistry metrics = metricsRegistry(registry);
         Transactions tx = new Transactions(dataSource);
         CloudEvents events = new CloudEvents(settings.baseUrl(), mapper);
+        ApiGate apiGate = new ApiGate(clock, metrics, settings.rateLimitPerMinute(), settings.retryShare(),
+                Duration.ofMillis(settings.backoffBaseMillis()), Duration.ofMillis(settings.backoffMaxMillis()));
+        Backoff busBackoff = new Backoff(clock, Duration.ofMillis(number(context, "jobs.events.backoff-max", 60_000)));
+        PollWatch pollWatch = new PollWatch(clock);
+        Gauge.builder("devana.events.pending", dataSource, JobsConfiguration::pendingEvents)
+                .description("CloudEvents in the outbox not yet taken by the bus").register(metrics);
 
-        Registry registry = context.getRegistry();
         registry.bind("settings", settings);
         registry.bind("dataSource", dataSource);
         registry.bind("metricsRegistry", metrics);
-        registry.bind("devanaApiAuth", new DevanaApiAuth(settings.apiKey()));
-        ApiGate gate = new ApiGate(clock, metrics, settings.rateLimitPerMinute(), settings.retryShare(),
-                Duration.ofMillis(settings.backoffBaseMillis()), Duration.ofMillis(settings.backoffMaxMillis()));
+        registry.bind("devanaApiAuth", new DevanaApiAuth(settings.apiKey(), new ApiTraffic(clock, metrics)));
         JobLedger ledger = new JobLedger(tx, events, mapper, metrics, clock);
-        registry.bind("apiGate", gate);
+        registry.bind("apiGate", apiGate);
         registry.bind("failureReport", new FailureReport(metrics));
         registry.bind("jobLedger", ledger);
-        registry.bind("pollPlanner", new PollPlanner(mapper, gate, ledger, clock, settings.incrementalPolling(),
+        registry.bind("pollPlanner", new PollPlanner(mapper, apiGate, ledger, clock, settings.incrementalPolling(),
                 Duration.ofMillis(settings.fullScanMillis())));
         registry.bind("retryPolicy", new RetryPolicy(tx, events, mapper, metrics, clock, settings.maxAttempts()));
-        long busBackoffMax = Long.parseLong(context.getPropertiesComponent().resolveProperty("jobs.events.backoff-max")
-                .orElse("60000").trim());
-        registry.bind("busBackoff", new Backoff(clock, Duration.ofMillis(busBackoffMax)));
+        registry.bind("busBackoff", busBackoff);
         String eventsUri = context.getPropertiesComponent().resolveProperty("jobs.events.uri").orElse("");
         registry.bind("cloudEventBindings", new CloudEventBindings(eventsUri, mapper));
+        registry.bind("pollWatch", pollWatch);
+        registry.bind("dashboardAssets", new DashboardAssets());
+        registry.bind("trackedJobs", new TrackedJobs(dataSource, mapper, clock, pollWatch));
+        WebhookReceiver webhooks = new WebhookReceiver(webhookSecret, mapper, metrics);
+        registry.bind("webhookReceiver", webhooks);
+
+        // Readiness checks, picked up from the registry by camel-health and served at /observe/health/ready.
+        Duration maxPollAge = Duration.ofMillis(number(context, "jobs.health.max-poll-age", 120_000));
+        registry.bind("databaseCheck", new DatabaseCheck(dataSource));
+        registry.bind("apiCheck", new ApiCheck(pollWatch, apiGate, clock, maxPollAge, settings.baseUrl()));
+        registry.bind("busCheck", new BusCheck(busBackoff, () -> pendingEventsOrFail(dataSource),
+                eventsUri.isEmpty() ? "log" : eventsUri));
         LOG.info("devana-jobs: polling {} every {} ms ({}), at most {} API requests/min ({}% kept for retries), "
-                        + "at most {} retries per target, database {}",
+                        + "at most {} retries per target, database {}, webhook {}",
                 settings.baseUrl(), settings.pollIntervalMillis(), settings.incrementalPolling() ? "incremental" : "full scans",
-                settings.rateLimitPerMinute(), Math.round(settings.retryShare() * 100), settings.maxAttempts(), settings.dbUrl());
+                settings.rateLimitPerMinute(), Math.round(settings.retryShare() * 100), settings.maxAttempts(), settings.dbUrl(),
+                webhooks.enabled() ? "on" : "off (no DEVANA_WEBHOOK_SECRET)");
+    }
+
+    /**
+     * The Prometheus registry scraped at /observe/metrics, under the name the micrometer: endpoints
+     * use. The devana.* meters drop Camel's camelContext tag: one context per process, and Prometheus
+     * needs every meter of a name to carry the same tag keys, whether a route or a bean counts it.
+     */
+    private static PrometheusMeterRegistry metricsRegistry(Registry registry) {
+        PrometheusMeterRegistry metrics = registry.lookupByNameAndType("metricsRegistry", PrometheusMeterRegistry.class);
+        if (metrics == null) {
+            metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            registry.bind("metricsRegistry", metrics);
+        }
+        metrics.config().meterFilter(new MeterFilter() {
+            @Override
+            public Meter.Id map(Meter.Id id) {
+                if (!id.getName().startsWith("devana.") || id.getTag("camelContext") == null) {
+                    return id;
+                }
+                List<Tag> tags = id.getTags().stream().filter(tag -> !"camelContext".equals(tag.getKey())).toList();
+                return id.replaceTags(tags);
+            }
+        });
+        return metrics;
+    }
+
+    private static double pendingEvents(DataSource dataSource) {
+        try {
+            return pendingEventsOrFail(dataSource);
+        } catch (RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+
+    private static long pendingEventsOrFail(DataSource dataSource) {
+        try (Connection connection = dataSource.getConnection()) {
+            return EventOutbox.pending(connection);
+        } catch (SQLException e) {
+            throw new IllegalStateException("database unavailable: " + e.getMessage(), e);
+        }
+    }
+
+    private static long number(CamelContext context, String key, long fallback) {
+        String value = context.getPropertiesComponent().resolveProperty(key).map(String::trim).orElse("");
+        if (value.isEmpty()) {
+            return fallback;
+        }
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new Settings.InvalidSettingException(key + " (" + key.toUpperCase().replace('.', '_').replace('-', '_')
+                    + ") must be a whole number, got '" + value + "'");
+        }
     }
 
     private static HikariDataSource dataSource(Settings settings) {

@@ -87,6 +87,8 @@ public final class DevanaEmulator implements AutoCloseable {
     private final RateLimiter rateLimiter;
     private volatile String apiKey;
     private volatile BiFunction<String, String, RetryOutcome> retryOutcome;
+    private final List<WebhookDelivery> webhookDeliveries = new CopyOnWriteArrayList<>();
+    private volatile WebhookSender webhooks;
 
     private DevanaEmulator(EmulatorOptions options) {
         this.options = options;
@@ -135,6 +137,9 @@ public final class DevanaEmulator implements AutoCloseable {
     public void close() {
         if (closed.compareAndSet(false, true)) {
             ticker.shutdownNow();
+            if (webhooks != null) {
+                webhooks.close();
+            }
             server.stop(0);
             httpThreads.shutdownNow();
             log.info("Devana emulator on port {} stopped", server.getAddress().getPort());
@@ -170,8 +175,9 @@ public final class DevanaEmulator implements AutoCloseable {
     /** Sets status and/or progress (null leaves it unchanged) and takes the job out of time-driven control. */
     public void update(String jobId, String status, Integer progress) {
         Instant now = now();
-        store.with(jobId, job -> {
+        Map<String, Object> changed = store.with(jobId, job -> {
             job.plan = null;
+            String before = job.status;
             if (status != null) {
                 job.moveTo(status, now);
             }
@@ -179,19 +185,56 @@ public final class DevanaEmulator implements AutoCloseable {
                 job.progress = progress;
             }
             job.updatedAt = now;
-            return null;
+            return before.equals(job.status) ? null : job.toJson();
         });
+        pushLater(changed);
     }
 
     public void fail(String jobId, String error) {
         Instant now = now();
-        store.with(jobId, job -> {
+        Map<String, Object> changed = store.with(jobId, job -> {
             job.plan = null;
+            String before = job.status;
             job.moveTo(EmulatedJob.ERROR, now);
             job.error = error;
             job.updatedAt = now;
-            return null;
+            return before.equals(job.status) ? null : job.toJson();
         });
+        pushLater(changed);
+    }
+
+    /**
+     * From now on, every status change (time-driven or made through this API) is pushed to {@code url}
+     * as the vendor's webhook, signed with {@code secret}; a null url stops the pushes.
+     */
+    public void sendWebhooks(String url, String secret) {
+        WebhookSender previous = webhooks;
+        webhooks = url == null ? null : WebhookSender.create(url, secret, webhookDeliveries);
+        if (previous != null) {
+            previous.close();
+        }
+        log.info("webhook pushes {}", url == null ? "off" : "on, to " + url);
+    }
+
+    /** Pushes the job's current state now and returns how the receiver answered (webhooks must be on). */
+    public WebhookDelivery pushWebhook(String jobId) {
+        WebhookSender sender = webhooks;
+        if (sender == null) {
+            throw new IllegalStateException("webhooks are off: call sendWebhooks(url, secret) first");
+        }
+        return sender.send(WebhookSender.payload(store.with(jobId, EmulatedJob::toJson)));
+    }
+
+    /** Every push sent so far, in the order the answers came. */
+    public List<WebhookDelivery> webhookDeliveries() {
+        return List.copyOf(webhookDeliveries);
+    }
+
+    private void pushLater(Map<String, Object> job) {
+        WebhookSender sender = webhooks;
+        if (sender != null && job != null) {
+            sender.sendLater(WebhookSender.payload(job));
+        }
     }
 
     public void kill(String jobId) {
@@ -257,7 +300,7 @@ public final class DevanaEmulator implements AutoCloseable {
     private void tick() {
         try {
             Instant now = now();
-            store.advance(now);
+            store.advance(now).forEach(this::pushLater);
             if (options.workload()) {
                 EmulatedJob arrived = workload.arrival(now, store.visibleCount(now), options.maxVisibleJobs());
                 if (arrived != null) {
@@ -504,10 +547,12 @@ public final class DevanaEmulator implements AutoCloseable {
         };
     }
 
-    /** Standalone: {@code [--port 8089] [--api-key KEY] [--seed 42] [--speed 30] [--no-workload]}. */
+    /** Standalone: {@code [--port 8089] [--api-key KEY] [--seed 42] [--speed 30] [--no-workload] [--webhook-url URL]}. */
     public static void main(String[] args) {
         EmulatorOptions options;
         boolean ownKey = false;
+        String webhookUrl = null;
+        String webhookSecret = System.getenv("DEVANA_WEBHOOK_SECRET");
         try {
             String envPort = System.getenv("DEVANA_EMULATOR_PORT");
             options = EmulatorOptions.demo().withPort(envPort == null || envPort.isBlank()
@@ -523,6 +568,7 @@ public final class DevanaEmulator implements AutoCloseable {
                     case "--seed" -> options = options.withSeed(Long.parseLong(value(args, ++i, arg)));
                     case "--speed" -> options = options.withSpeed(Double.parseDouble(value(args, ++i, arg)));
                     case "--no-workload" -> options = options.withWorkload(false);
+                    case "--webhook-url" -> webhookUrl = value(args, ++i, arg);
                     case "--help", "-h" -> {
                         System.out.println(usage());
                         return;
@@ -530,12 +576,18 @@ public final class DevanaEmulator implements AutoCloseable {
                     default -> throw new IllegalArgumentException("unknown option " + arg);
                 }
             }
+            if (webhookUrl != null && (webhookSecret == null || webhookSecret.isBlank())) {
+                throw new IllegalArgumentException("--webhook-url needs the signing key in DEVANA_WEBHOOK_SECRET");
+            }
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage() + "\n" + usage());
             System.exit(2);
             return;
         }
         DevanaEmulator emulator = start(options);
+        if (webhookUrl != null) {
+            emulator.sendWebhooks(webhookUrl, webhookSecret);
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             emulator.close();
@@ -544,6 +596,7 @@ public final class DevanaEmulator implements AutoCloseable {
         System.out.println("Devana Jobs emulator on " + emulator.baseUrl() + " - API key: "
                 + (ownKey ? "the one given with --api-key" : DEFAULT_API_KEY)
                 + (options.workload() ? " - demo workload, seed " + options.seed() : " - no workload")
+                + (webhookUrl != null ? " - pushing webhooks to " + webhookUrl : "")
                 + " - Ctrl-C to stop");
         try {
             stopped.await();
@@ -561,7 +614,8 @@ public final class DevanaEmulator implements AutoCloseable {
 
     private static String usage() {
         return "usage: java -cp devana-jobs.jar devana.jobs.emulator.DevanaEmulator"
-                + " [--port 8089] [--api-key KEY] [--seed 42] [--speed 30] [--no-workload]"
-                + "\n  the port defaults to $DEVANA_EMULATOR_PORT, else 8089";
+                + " [--port 8089] [--api-key KEY] [--seed 42] [--speed 30] [--no-workload] [--webhook-url URL]"
+                + "\n  the port defaults to $DEVANA_EMULATOR_PORT, else 8089"
+                + "\n  --webhook-url pushes every status change there, signed with $DEVANA_WEBHOOK_SECRET";
     }
 }

@@ -1,6 +1,7 @@
 package devana.jobs.emulator;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -61,12 +62,16 @@ final class JobStore {
                 .orElse(null);
     }
 
-    synchronized void advance(Instant now) {
+    /** Moves time-driven jobs on; returns the jobs whose status changed, as the API shows them. */
+    synchronized List<Map<String, Object>> advance(Instant now) {
+        List<Map<String, Object>> changed = new ArrayList<>();
         for (EmulatedJob job : jobs.values()) {
             String before = job.advance(now);
             if (before != null) {
                 log.debug("job {} {} target {}: {} -> {}", job.id, job.type, job.targetId, before, job.status);
+                changed.add(job.toJson());
             }
         }
+        return changed;
     }
 }

@@ -30,6 +30,11 @@ public class Backoff {
         return wait;
     }
 
+    /** Failures since the last success: 0 when the bus took the last batch. */
+    public synchronized int failures() {
+        return failures;
+    }
+
     public synchronized void succeeded() {
         failures = 0;
         waitUntil = Instant.MIN;

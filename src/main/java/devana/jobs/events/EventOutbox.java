@@ -2,6 +2,8 @@ package devana.jobs.events;
 
 import devana.jobs.state.Transactions;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 
@@ -21,5 +23,15 @@ public final class EventOutbox {
         }
         return Transactions.insertIfAbsent(connection, INSERT,
                 event.id(), event.type(), event.jobId(), event.jobType(), event.targetId(), event.json(), now);
+    }
+
+    /** Events written but not yet taken by the bus. */
+    public static long pending(Connection connection) throws SQLException {
+        try (PreparedStatement count = connection.prepareStatement(
+                "SELECT COUNT(*) FROM job_events WHERE published_at IS NULL");
+             ResultSet rs = count.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 }

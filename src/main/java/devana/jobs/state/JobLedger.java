@@ -16,6 +16,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 
@@ -29,6 +30,8 @@ public class JobLedger {
 
     public static final String CHANGE = "jobChange";
     public static final String PREVIOUS_STATUS = "previousStatus";
+    /** Header naming where an observation came from: "webhook", or absent for a poll. */
+    public static final String SOURCE = "jobSource";
 
     private static final int CACHE_SIZE = 50_000;
 
@@ -76,6 +79,9 @@ public class JobLedger {
         message.setHeader("targetLabel", job.targetLabel());
         message.setHeader("progressLabel", job.progress() == null ? "" : " (" + job.progress() + "%)");
         exchange.setProperty("job", job);
+        Object source = message.getHeader(SOURCE);
+        metrics.counter("devana.jobs.observed", "type", job.type(), "status", job.status(),
+                "source", source == null ? "poll" : source.toString()).increment();
         if (job.absurdProgress()) {
             metrics.counter("devana.jobs.invalid", "reason", "progress").increment();
         }
@@ -85,7 +91,12 @@ public class JobLedger {
             return;
         }
         Observation observation = tx.inTransaction(connection -> record(connection, job));
-        lastSeen.put(job.id(), observation.change == Change.STALE ? observation.storedFingerprint : fingerprint);
+        if (job.updatedAt() == null && (observation.change == Change.NEW || observation.change == Change.CHANGED)) {
+            // an untimed observation (a webhook push): the next poll goes to the database and fills the row in
+            lastSeen.remove(job.id());
+        } else {
+            lastSeen.put(job.id(), observation.storedFingerprint);
+        }
         message.setHeader(CHANGE, observation.change.name());
         message.setHeader(PREVIOUS_STATUS, observation.previousStatus == null ? "(new)" : observation.previousStatus);
         if (observation.change == Change.NEW || observation.change == Change.CHANGED) {
@@ -126,24 +137,34 @@ public class JobLedger {
         lastSeen.clear();
     }
 
+    /**
+     * Compares the observation with the stored state and writes what it changes:
+     * <ul>
+     * <li>same status, and the same progress or none given: UNCHANGED (a push carries no progress, so
+     *     a push of the state a poll already saw, or the reverse, is the same state);</li>
+     * <li>older than the stored observation (both timed): STALE;</li>
+     * <li>back from DONE or ERROR to an earlier status without being provably newer: STALE (a late push,
+     *     or a page read before a push was recorded, never reopens a finished job);</li>
+     * <li>same status, and it fills in the progress or time the stored row lacks: REFINED, the row is
+     *     completed without an event;</li>
+     * <li>otherwise NEW or CHANGED: row, completion and event in this transaction.</li>
+     * </ul>
+     */
     private Observation record(Connection connection, JobSnapshot job) throws SQLException {
         Instant now = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
         String json = toJson(job);
-        String previousStatus = null;
-        String storedFingerprint = null;
-        Instant storedUpdatedAt = null;
+        Stored stored = null;
         try (PreparedStatement select = Transactions.query(connection,
                 "SELECT status, progress, updated_at FROM job_state WHERE job_id = ? FOR UPDATE", job.id());
              ResultSet rs = select.executeQuery()) {
             if (rs.next()) {
-                previousStatus = rs.getString("status");
-                int progress = rs.getInt("progress");
-                storedFingerprint = previousStatus + "|" + (rs.wasNull() ? "" : progress);
-                storedUpdatedAt = Transactions.instant(rs, "updated_at");
+                int value = rs.getInt("progress");
+                Integer progress = rs.wasNull() ? null : value;
+                stored = new Stored(rs.getString("status"), progress, Transactions.instant(rs, "updated_at"));
             }
         }
         Change change;
-        if (storedFingerprint == null) {
+        if (stored == null) {
             boolean inserted = Transactions.insertIfAbsent(connection,
                     "INSERT INTO job_state (job_id, target_id, job_type, status, progress, created_at, updated_at, first_seen_at, changed_at, job_json) "
                             + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -152,10 +173,24 @@ public class JobLedger {
                 return new Observation(Change.UNCHANGED, null, job.fingerprint());
             }
             change = Change.NEW;
-        } else if (storedFingerprint.equals(job.fingerprint())) {
-            return new Observation(Change.UNCHANGED, previousStatus, storedFingerprint);
-        } else if (storedUpdatedAt != null && job.updatedAt() != null && job.updatedAt().isBefore(storedUpdatedAt)) {
-            return new Observation(Change.STALE, previousStatus, storedFingerprint);
+        } else if (stored.status.equals(job.status())
+                && (job.progress() == null || stored.progress == null || job.progress().equals(stored.progress))) {
+            boolean fillsIn = (stored.progress == null && job.progress() != null)
+                    || (stored.updatedAt == null && job.updatedAt() != null);
+            if (!fillsIn) {
+                return new Observation(Change.UNCHANGED, stored.status, stored.fingerprint());
+            }
+            Transactions.update(connection,
+                    "UPDATE job_state SET progress = COALESCE(?, progress), updated_at = COALESCE(?, updated_at), job_json = ? "
+                            + "WHERE job_id = ?",
+                    job.progress(), job.updatedAt(), json, job.id());
+            Integer progress = job.progress() != null ? job.progress() : stored.progress;
+            return new Observation(Change.REFINED, stored.status, stored.status + "|" + (progress == null ? "" : progress));
+        } else if (stored.updatedAt != null && job.updatedAt() != null && job.updatedAt().isBefore(stored.updatedAt)) {
+            return new Observation(Change.STALE, stored.status, stored.fingerprint());
+        } else if (FINISHED.contains(stored.status) && !FINISHED.contains(job.status())
+                && (stored.updatedAt == null || job.updatedAt() == null || !job.updatedAt().isAfter(stored.updatedAt))) {
+            return new Observation(Change.STALE, stored.status, stored.fingerprint());
         } else {
             Transactions.update(connection,
                     "UPDATE job_state SET target_id = ?, job_type = ?, status = ?, progress = ?, created_at = ?, updated_at = ?, "
@@ -167,12 +202,13 @@ public class JobLedger {
             recordCompletion(connection, job, json, now);
         }
         EventOutbox.append(connection, events.statusChanged(job, now), now);
-        return new Observation(change, previousStatus, job.fingerprint());
+        return new Observation(change, stored == null ? null : stored.status, job.fingerprint());
     }
 
     private void recordCompletion(Connection connection, JobSnapshot job, String json, Instant now) throws SQLException {
         Object metadata = job.json().get("metadata");
-        Instant completedAt = job.completedAt() != null ? job.completedAt() : job.updatedAt();
+        Instant completedAt = job.completedAt() != null ? job.completedAt()
+                : job.updatedAt() != null ? job.updatedAt() : now;
         boolean inserted = Transactions.insertIfAbsent(connection,
                 "INSERT INTO job_completions (job_id, target_id, job_type, completed_at, recorded_at, metadata, job_json) "
                         + "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -194,7 +230,15 @@ public class JobLedger {
         }
     }
 
-    private enum Change { NEW, CHANGED, UNCHANGED, STALE }
+    private enum Change { NEW, CHANGED, REFINED, UNCHANGED, STALE }
+
+    private static final Set<String> FINISHED = Set.of("DONE", "ERROR");
+
+    private record Stored(String status, Integer progress, Instant updatedAt) {
+        String fingerprint() {
+            return status + "|" + (progress == null ? "" : progress);
+        }
+    }
 
     private record Observation(Change change, String previousStatus, String storedFingerprint) {
     }

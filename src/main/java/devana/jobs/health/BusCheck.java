@@ -1,0 +1,50 @@
+package devana.jobs.health;
+
+import devana.jobs.events.Backoff;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import org.apache.camel.health.HealthCheckResultBuilder;
+import org.apache.camel.impl.health.AbstractHealthCheck;
+
+/**
+ * Readiness: the events endpoint (jobs.events.uri) took the last batch it was given. While the
+ * publisher backs off after a failure the check is DOWN; the events wait in the outbox meanwhile.
+ */
+public class BusCheck extends AbstractHealthCheck {
+
+    private final Backoff publisher;
+    private final LongSupplier pendingEvents;
+    private final String component;
+
+    /** Only the endpoint's scheme is shown: a bus URI may carry credentials. */
+    public BusCheck(Backoff publisher, LongSupplier pendingEvents, String eventsUri) {
+        super("devana-jobs", "bus");
+        this.publisher = publisher;
+        this.pendingEvents = pendingEvents;
+        int colon = eventsUri.indexOf(':');
+        this.component = colon > 0 ? eventsUri.substring(0, colon) : eventsUri;
+    }
+
+    @Override
+    public boolean isLiveness() {
+        return false;
+    }
+
+    @Override
+    protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
+        builder.detail("events.component", component);
+        try {
+            builder.detail("events.pending", pendingEvents.getAsLong());
+        } catch (RuntimeException e) {
+            builder.detail("events.pending", "unknown (" + e.getMessage() + ")");
+        }
+        int failures = publisher.failures();
+        if (failures > 0) {
+            builder.detail("publish.failures.in.a.row", failures);
+            builder.message("the events endpoint refused the last " + failures + " batch(es); "
+                    + "events wait in the outbox").down();
+        } else {
+            builder.up();
+        }
+    }
+}

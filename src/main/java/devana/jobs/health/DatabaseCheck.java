@@ -1,0 +1,36 @@
+package devana.jobs.health;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Map;
+import javax.sql.DataSource;
+import org.apache.camel.health.HealthCheckResultBuilder;
+import org.apache.camel.impl.health.AbstractHealthCheck;
+
+/** Readiness: the database answers a trivial query within a few seconds. */
+public class DatabaseCheck extends AbstractHealthCheck {
+
+    private final DataSource dataSource;
+
+    public DatabaseCheck(DataSource dataSource) {
+        super("devana-jobs", "database");
+        this.dataSource = dataSource;
+    }
+
+    @Override
+    public boolean isLiveness() {
+        return false;
+    }
+
+    @Override
+    protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
+        try (Connection connection = dataSource.getConnection(); Statement statement = connection.createStatement()) {
+            statement.setQueryTimeout(3);
+            statement.execute("SELECT 1");
+            builder.up();
+        } catch (SQLException e) {
+            builder.message("database unavailable: " + e.getMessage()).down();
+        }
+    }
+}

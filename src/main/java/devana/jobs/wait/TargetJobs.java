@@ -1,0 +1,123 @@
+package devana.jobs.wait;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import devana.jobs.api.ApiGate;
+import devana.jobs.api.DevanaApiAuth;
+import devana.jobs.api.MalformedPageException;
+import devana.jobs.config.Settings;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.component.http.HttpComponent;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.support.PropertyBindingSupport;
+import org.apache.camel.util.StringHelper;
+
+/**
+ * The jobs of one target, read with the routes' own client: camel-http configured from the same
+ * {@code camel.component.http.*} keys (timeouts, automatic retries off), the same Bearer
+ * configurer, the same settings checks, and an {@link ApiGate} that honours a 429's Retry-After.
+ */
+final class TargetJobs implements AutoCloseable {
+
+    private final CamelContext camel;
+    private final ProducerTemplate template;
+    private final ApiGate gate;
+    private final ObjectMapper mapper = new ObjectMapper();
+    private final String endpoint;
+    private final String baseUrl;
+
+    private TargetJobs(CamelContext camel, Settings settings, Clock clock) {
+        this.camel = camel;
+        this.baseUrl = settings.baseUrl();
+        this.gate = new ApiGate(clock, new SimpleMeterRegistry(), settings.rateLimitPerMinute(), settings.retryShare(),
+                Duration.ofMillis(settings.backoffBaseMillis()), Duration.ofMillis(settings.backoffMaxMillis()));
+        camel.getRegistry().bind("devanaApiAuth", new DevanaApiAuth(settings.apiKey()));
+        this.endpoint = settings.baseUrl() + "/v1/jobs?httpMethod=GET&httpClientConfigurer=#devanaApiAuth&skipRequestHeaders=true";
+        this.template = camel.createProducerTemplate();
+    }
+
+    /**
+     * Reads the configuration as the app does (application.properties of the working directory or
+     * the jar, environment variables over it, then {@code overrides}) and starts the client.
+     *
+     * @throws Settings.InvalidSettingException when the settings are wrong or name no API
+     */
+    static TargetJobs open(String propertiesLocation, Map<String, String> overrides, Clock clock) {
+        CamelContext camel = new DefaultCamelContext();
+        camel.getPropertiesComponent().setLocation(propertiesLocation);
+        Properties override = new Properties();
+        override.putAll(overrides);
+        camel.getPropertiesComponent().setOverrideProperties(override);
+        try {
+            Settings settings = Settings.read(camel.getPropertiesComponent());
+            if (settings.embedded()) {
+                throw new Settings.InvalidSettingException("DEVANA_BASE_URL is not set: the wait command asks a real API "
+                        + "or a running emulator (java -jar devana-jobs.jar emulator), with DEVANA_API_KEY");
+            }
+            Map<String, Object> http = new HashMap<>();
+            camel.getPropertiesComponent().loadProperties(key -> key.startsWith("camel.component.http."))
+                    .stringPropertyNames().forEach(key -> http.put(
+                            StringHelper.dashToCamelCase(key.substring("camel.component.http.".length())),
+                            camel.getPropertiesComponent().resolveProperty(key).orElse(null)));
+            PropertyBindingSupport.build().withCamelContext(camel).withTarget(camel.getComponent("http", HttpComponent.class))
+                    .withProperties(http).withIgnoreCase(true).bind();
+            camel.start();
+            return new TargetJobs(camel, settings, clock);
+        } catch (RuntimeException e) {
+            camel.stop();
+            throw e;
+        }
+    }
+
+    String baseUrl() {
+        return baseUrl;
+    }
+
+    ApiGate gate() {
+        return gate;
+    }
+
+    /**
+     * GET /v1/jobs?targetId=..&limit=100: the target's visible jobs, newest first. A failed call
+     * throws (HttpOperationFailedException, IOException ...); a 429 also pauses the gate.
+     */
+    List<Map<String, Object>> jobs(String targetId) throws Exception {
+        Exchange answer = template.request(endpoint, exchange -> exchange.getMessage().setHeader(Exchange.HTTP_QUERY,
+                "targetId=" + URLEncoder.encode(targetId, StandardCharsets.UTF_8) + "&limit=100"));
+        if (answer.getException() != null) {
+            answer.setProperty(Exchange.EXCEPTION_CAUGHT, answer.getException());
+            gate.onFailure(answer);
+            throw answer.getException();
+        }
+        gate.onSuccess();
+        String body = answer.getMessage().getBody(String.class);
+        Object page;
+        try {
+            page = mapper.readValue(body == null ? "" : body, Object.class);
+        } catch (JsonProcessingException e) {
+            throw new MalformedPageException("the answer is not JSON", e);
+        }
+        if (!(page instanceof Map<?, ?> map) || !Boolean.TRUE.equals(map.get("success")) || !(map.get("data") instanceof List<?> data)) {
+            throw new MalformedPageException("the answer is not {\"success\":true,\"data\":[...]}");
+        }
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> jobs = (List<Map<String, Object>>) (List<?>) data.stream().filter(Map.class::isInstance).toList();
+        return jobs;
+    }
+
+    @Override
+    public void close() {
+        camel.stop();
+    }
+}

@@ -1,0 +1,247 @@
+package devana.jobs.wait;
+
+import devana.jobs.api.MalformedPageException;
+import devana.jobs.config.Settings;
+import devana.jobs.retry.RetryPolicy;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalTime;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.camel.http.base.HttpOperationFailedException;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.core.config.Configurator;
+
+/**
+ * {@code wait --target <id> [--type T] [--timeout 120s]}: the vendor page's check_job_status and
+ * wait_for_job for CI pipelines and shells. Polls the target's jobs (no more often than every 2 s,
+ * honouring a 429's Retry-After), follows the newest job of the type, shows a progress bar on a
+ * terminal or a line per change otherwise, and ends with 0 DONE, 1 ERROR, 2 timeout, 3 usage/auth.
+ */
+public final class WaitCommand {
+
+    public static final int DONE = 0;
+    public static final int FAILED = 1;
+    public static final int TIMED_OUT = 2;
+    public static final int USAGE = 3;
+
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
+
+    private final PrintStream out;
+    private final PrintStream err;
+    private final boolean terminal;
+    private final Clock clock;
+    private String shown = "";
+    private int barWidth;
+
+    WaitCommand(PrintStream out, PrintStream err, boolean terminal, Clock clock) {
+        this.out = out;
+        this.err = err;
+        this.terminal = terminal;
+        this.clock = clock;
+    }
+
+    public static void main(String[] args) {
+        // the client's own warnings would break the progress bar; this command says it in its words
+        Configurator.setLevel("devana.jobs", Level.ERROR);
+        Configurator.setLevel("org.apache.camel", Level.ERROR);
+        String location = Files.isRegularFile(Path.of("application.properties"))
+                ? "file:application.properties" : "classpath:application.properties";
+        System.exit(run(args, location, Map.of(), System.out, System.err, System.console() != null, Clock.systemUTC()));
+    }
+
+    /** Runs the command; {@code overrides} take precedence over the properties file and the environment. */
+    public static int run(String[] args, String propertiesLocation, Map<String, String> overrides, PrintStream out,
+                          PrintStream err, boolean terminal, Clock clock) {
+        WaitOptions options;
+        try {
+            options = WaitOptions.parse(args);
+        } catch (WaitOptions.UsageException e) {
+            err.println("wait: " + e.getMessage());
+            err.println(WaitOptions.USAGE);
+            return USAGE;
+        }
+        if (options.help()) {
+            out.println(WaitOptions.USAGE);
+            return DONE;
+        }
+        TargetJobs api;
+        try {
+            api = TargetJobs.open(propertiesLocation, overrides, clock);
+        } catch (Settings.InvalidSettingException e) {
+            err.println("wait: " + e.getMessage());
+            return USAGE;
+        }
+        try (api) {
+            return new WaitCommand(out, err, terminal, clock).waitFor(options, api);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            err.println("wait: interrupted");
+            return TIMED_OUT;
+        }
+    }
+
+    int waitFor(WaitOptions options, TargetJobs api) throws InterruptedException {
+        Instant start = clock.instant();
+        Instant deadline = start.plus(options.timeout());
+        String what = (options.type() == null ? "job" : options.type() + " job") + " of target " + options.target();
+        Map<String, Object> last = null;
+        int failuresInARow = 0;
+        while (true) {
+            Instant now = clock.instant();
+            if (!now.isBefore(deadline)) {
+                finishLine();
+                err.println("wait: timed out after " + seconds(options.timeout()) + ": " + (last == null
+                        ? "no " + what + " appeared" : "job " + last.get("id") + " is still " + describe(last)));
+                return TIMED_OUT;
+            }
+            if (api.gate().isPaused()) {
+                Instant until = api.gate().pausedUntil().isBefore(deadline) ? api.gate().pausedUntil() : deadline;
+                sleepUntil(until);
+                continue;
+            }
+            Duration pause = options.interval();
+            try {
+                List<Map<String, Object>> jobs = api.jobs(options.target());
+                failuresInARow = 0;
+                Map<String, Object> job = newest(jobs, options.type());
+                if (job == null) {
+                    show("waiting: no " + what + " yet", null);
+                } else {
+                    last = job;
+                    String status = String.valueOf(job.get("status"));
+                    if ("DONE".equals(status)) {
+                        show(line(job, start), progress(job));
+                        finishLine();
+                        out.println("done: job " + job.get("id") + " " + job.get("type") + " of target " + options.target()
+                                + " finished in " + seconds(Duration.between(start, clock.instant())) + " of waiting");
+                        return DONE;
+                    }
+                    if ("ERROR".equals(status)) {
+                        show(line(job, start), progress(job));
+                        finishLine();
+                        Object error = job.get("error");
+                        err.println("failed: job " + job.get("id") + " " + job.get("type") + " of target " + options.target()
+                                + ": " + (error == null ? "the API gives no error message" : error));
+                        return FAILED;
+                    }
+                    show(line(job, start), progress(job));
+                }
+            } catch (HttpOperationFailedException e) {
+                int code = e.getStatusCode();
+                if (code == 401 || code == 403) {
+                    finishLine();
+                    err.println("wait: the Devana API refused the API key (HTTP " + code + "): check DEVANA_API_KEY");
+                    return USAGE;
+                }
+                if (code == 400) {
+                    finishLine();
+                    err.println("wait: the Devana API refused the request (HTTP 400): " + e.getResponseBody());
+                    return USAGE;
+                }
+                if (code == 429) {
+                    say("rate limited by the Devana API: waiting until " + time(api.gate().pausedUntil()) + " (Retry-After)");
+                    continue;
+                }
+                pause = backoff(options.interval(), ++failuresInARow);
+                say("the Devana API answered HTTP " + code + "; asking again in " + seconds(pause));
+            } catch (MalformedPageException e) {
+                pause = backoff(options.interval(), ++failuresInARow);
+                say("unreadable answer from the Devana API (" + e.getMessage() + "); asking again in " + seconds(pause));
+            } catch (InterruptedException e) {
+                throw e;
+            } catch (Exception e) {
+                pause = backoff(options.interval(), ++failuresInARow);
+                say("cannot reach the Devana API at " + api.baseUrl() + " (" + RetryPolicy.describe(e) + "); asking again in "
+                        + seconds(pause));
+            }
+            Instant next = clock.instant().plus(pause);
+            sleepUntil(next.isBefore(deadline) ? next : deadline);
+        }
+    }
+
+    /** The newest job of the type (all types when null): the API lists newest first, createdAt decides ties of order. */
+    static Map<String, Object> newest(List<Map<String, Object>> jobs, String type) {
+        return jobs.stream()
+                .filter(job -> type == null || type.equals(job.get("type")))
+                .max(Comparator.comparing(job -> String.valueOf(job.getOrDefault("createdAt", ""))))
+                .orElse(null);
+    }
+
+    private static Integer progress(Map<String, Object> job) {
+        if (job.get("progress") instanceof Number number) {
+            return (int) Math.max(0, Math.min(100, Math.round(number.doubleValue())));
+        }
+        return "DONE".equals(job.get("status")) ? 100 : null;
+    }
+
+    private static String describe(Map<String, Object> job) {
+        Integer progress = progress(job);
+        return job.get("status") + (progress == null ? "" : " (" + progress + "%)");
+    }
+
+    private String line(Map<String, Object> job, Instant start) {
+        Integer progress = progress(job);
+        return job.get("status") + (progress == null ? "" : " " + progress + "%") + "  job " + job.get("id") + " "
+                + job.get("type") + " target " + job.get("targetId");
+    }
+
+    /** Shows the state: redraws the bar on a terminal, prints a line when it changed otherwise. */
+    private void show(String text, Integer progress) {
+        if (terminal) {
+            int percent = progress == null ? 0 : progress;
+            int filled = percent / 5;
+            String bar = "\r[" + "#".repeat(filled) + "-".repeat(20 - filled) + "] " + text;
+            out.print(bar + " ".repeat(Math.max(0, barWidth - bar.length())));
+            out.flush();
+            barWidth = bar.length();
+        } else if (!Objects.equals(text, shown)) {
+            out.println(time(clock.instant()) + " " + text);
+        }
+        shown = text;
+    }
+
+    /** A message beside the state (a retry, a pause): on its own line. */
+    private void say(String text) {
+        finishLine();
+        out.println(time(clock.instant()) + " " + text);
+        shown = "";
+    }
+
+    private void finishLine() {
+        if (terminal && barWidth > 0) {
+            out.println();
+            barWidth = 0;
+        }
+    }
+
+    private static Duration backoff(Duration interval, int failures) {
+        Duration wait = interval.multipliedBy(1L << Math.min(failures - 1, 10));
+        return wait.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : wait;
+    }
+
+    private void sleepUntil(Instant until) throws InterruptedException {
+        long millis = Duration.between(clock.instant(), until).toMillis();
+        if (millis > 0) {
+            Thread.sleep(millis);
+        }
+    }
+
+    private static String seconds(Duration duration) {
+        long millis = duration.toMillis();
+        return millis % 1000 == 0 ? millis / 1000 + " s" : String.format("%.1f s", millis / 1000.0);
+    }
+
+    private static String time(Instant instant) {
+        return LocalTime.ofInstant(instant, ZoneId.systemDefault()).format(CLOCK);
+    }
+}

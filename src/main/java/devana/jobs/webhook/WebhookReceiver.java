@@ -1,0 +1,198 @@
+package devana.jobs.webhook;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import devana.jobs.retry.RetryPolicy;
+import devana.jobs.state.InvalidJobException;
+import devana.jobs.state.JobLedger;
+import devana.jobs.state.JobSnapshot;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * POST /webhook/job-status: checks a push (secret configured, size, signature, shape) and turns it into
+ * a job as GET /v1/jobs would give it, for the same change detection as a polled job.
+ *
+ * <p>The push is {@code {jobId, status, targetId, type, metadata}} with the error in
+ * {@code metadata.error} (the vendor page's receiver). It carries no progress and no time: a DONE push
+ * gets progress 100 (what a poll of a DONE job shows, so both make the same CloudEvent id), a
+ * {@code metadata.progress} number is used when present, and otherwise the job has none; the ledger
+ * then treats a push and a poll of the same status as the same state (see JobLedger).
+ */
+public class WebhookReceiver {
+
+    public static final int MAX_BODY_BYTES = 64 * 1024;
+    /** Header the webhook route branches on: ACCEPTED, or absent when the push was answered already. */
+    public static final String VERDICT = "webhookVerdict";
+
+    private static final Logger LOG = LoggerFactory.getLogger("devana.jobs.webhook");
+    private static final Set<String> PUSH_FIELDS = Set.of("jobId", "status", "targetId", "type", "metadata");
+
+    private final WebhookSignature signature;
+    private final ObjectMapper mapper;
+    private final MeterRegistry metrics;
+
+    /** @param secret the HMAC key, or null: every push is then answered 503 */
+    public WebhookReceiver(String secret, ObjectMapper mapper, MeterRegistry metrics) {
+        this.signature = secret == null || secret.isBlank() ? null : new WebhookSignature(secret);
+        this.mapper = mapper;
+        this.metrics = metrics;
+    }
+
+    public boolean enabled() {
+        return signature != null;
+    }
+
+    /** Checks the push in the body; on success the body becomes the job and the verdict ACCEPTED. */
+    public void receive(Exchange exchange) {
+        Message message = exchange.getMessage();
+        if (signature == null) {
+            answer(exchange, 503, "disabled", "the webhook is disabled: no secret is configured (set DEVANA_WEBHOOK_SECRET)");
+            return;
+        }
+        byte[] body = message.getBody(byte[].class);
+        if (body == null) {
+            body = new byte[0];
+        }
+        if (body.length > MAX_BODY_BYTES) {
+            answer(exchange, 413, "too_large", "the body has " + body.length + " bytes; at most " + MAX_BODY_BYTES + " are accepted");
+            return;
+        }
+        if (!signature.verifies(body, message.getHeader(WebhookSignature.HEADER, String.class))) {
+            answer(exchange, 401, "unauthorized", "missing or wrong " + WebhookSignature.HEADER
+                    + " (expected sha256=<hex HMAC-SHA256 of the raw body>)");
+            return;
+        }
+        Map<String, Object> job;
+        try {
+            job = toJob(body);
+            JobSnapshot.of(job);
+        } catch (MalformedPushException e) {
+            answer(exchange, 400, "malformed", e.getMessage());
+            return;
+        } catch (InvalidJobException e) {
+            answer(exchange, 400, "malformed", e.getMessage().replace("'id'", "'jobId'"));
+            return;
+        }
+        message.setBody(job);
+        message.setHeader(VERDICT, "ACCEPTED");
+    }
+
+    /** After change detection: 202 with what the push changed (NEW, CHANGED, UNCHANGED, ...). */
+    public void recorded(Exchange exchange) {
+        Message message = exchange.getMessage();
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("accepted", true);
+        answer.put("jobId", message.getHeader("jobId"));
+        answer.put("status", message.getHeader("jobStatus"));
+        answer.put("change", message.getHeader(JobLedger.CHANGE));
+        metrics.counter("devana.webhooks", "outcome", "accepted").increment();
+        reply(message, 202, answer);
+    }
+
+    /** The push was valid but could not be recorded (database down ...): 503, the sender tries again. */
+    public void failed(Exchange exchange) {
+        Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        answer(exchange, 503, "failed", "the push could not be recorded, send it again later: " + RetryPolicy.describe(cause));
+    }
+
+    private void answer(Exchange exchange, int status, String outcome, String reason) {
+        metrics.counter("devana.webhooks", "outcome", outcome).increment();
+        Object from = exchange.getMessage().getHeader("CamelVertxPlatformHttpRemoteAddress");
+        LOG.warn("webhook push refused (HTTP {}){}: {}", status, from == null ? "" : " from " + from, reason);
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("accepted", false);
+        answer.put("error", reason);
+        exchange.getMessage().removeHeader(VERDICT);
+        reply(exchange.getMessage(), status, answer);
+    }
+
+    private void reply(Message message, int status, Map<String, Object> answer) {
+        try {
+            message.setBody(mapper.writeValueAsString(answer));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialise a webhook answer", e);
+        }
+        message.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
+        message.setHeader(Exchange.CONTENT_TYPE, "application/json");
+    }
+
+    /** The push as a job of GET /v1/jobs: id, targetId, type, status, progress, metadata, error, then any other field. */
+    Map<String, Object> toJob(byte[] body) {
+        Object parsed;
+        try {
+            parsed = mapper.readValue(body, Object.class);
+        } catch (java.io.IOException e) {
+            throw new MalformedPushException("the body is not JSON");
+        }
+        if (!(parsed instanceof Map<?, ?> raw)) {
+            throw new MalformedPushException("the body must be a JSON object {jobId, status, targetId, type, metadata}");
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> push = (Map<String, Object>) raw;
+        Object metadata = push.get("metadata");
+        if (metadata != null && !(metadata instanceof Map)) {
+            throw new MalformedPushException("metadata must be a JSON object");
+        }
+        for (String required : new String[] {"jobId", "status", "type"}) {
+            if (!(push.get(required) instanceof String)) {
+                throw new MalformedPushException(required + " is missing or not a string");
+            }
+        }
+        Object target = push.get("targetId");
+        if (target != null && !(target instanceof String)) {
+            throw new MalformedPushException("targetId must be a string");
+        }
+        Map<String, Object> job = new LinkedHashMap<>();
+        job.put("id", push.get("jobId"));
+        if (target != null) {
+            job.put("targetId", target);
+        }
+        job.put("type", push.get("type"));
+        job.put("status", push.get("status"));
+        Object progress = progress(push, (Map<?, ?>) metadata);
+        if (progress != null) {
+            job.put("progress", progress);
+        }
+        if (metadata != null) {
+            job.put("metadata", metadata);
+            if (((Map<?, ?>) metadata).get("error") instanceof String error) {
+                job.put("error", error);
+            }
+        }
+        push.forEach((field, value) -> {
+            if (!PUSH_FIELDS.contains(field)) {
+                job.putIfAbsent(field, value);
+            }
+        });
+        return job;
+    }
+
+    private static Object progress(Map<String, Object> push, Map<?, ?> metadata) {
+        if (push.get("progress") instanceof Number number) {
+            return number;
+        }
+        if (metadata != null && metadata.get("progress") instanceof Number number) {
+            return number;
+        }
+        return "DONE".equals(push.get("status")) ? 100 : null;
+    }
+
+    /** A push that is not {jobId, status, targetId, type, metadata}. */
+    static class MalformedPushException extends RuntimeException {
+        MalformedPushException(String message) {
+            super(message);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "WebhookReceiver[" + (enabled() ? "secret ****" : "disabled") + "]";
+    }
+}
