@@ -181,9 +181,9 @@ public class JobLedger {
                 return new Observation(Change.UNCHANGED, stored.status, stored.fingerprint());
             }
             Transactions.update(connection,
-                    "UPDATE job_state SET progress = COALESCE(?, progress), updated_at = COALESCE(?, updated_at), job_json = ? "
-                            + "WHERE job_id = ?",
-                    job.progress(), job.updatedAt(), json, job.id());
+                    "UPDATE job_state SET progress = COALESCE(?, progress), updated_at = COALESCE(?, updated_at), "
+                            + "created_at = COALESCE(created_at, ?), job_json = ? WHERE job_id = ?",
+                    job.progress(), job.updatedAt(), job.createdAt(), json, job.id());
             Integer progress = job.progress() != null ? job.progress() : stored.progress;
             return new Observation(Change.REFINED, stored.status, stored.status + "|" + (progress == null ? "" : progress));
         } else if (stored.updatedAt != null && job.updatedAt() != null && job.updatedAt().isBefore(stored.updatedAt)) {
