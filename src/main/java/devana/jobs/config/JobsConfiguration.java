@@ -126,6 +126,8 @@ public class JobsConfiguration implements CamelConfiguration {
                 settings.baseUrl(), settings.pollIntervalMillis(), settings.incrementalPolling() ? "incremental" : "full scans",
                 settings.rateLimitPerMinute(), Math.round(settings.retryShare() * 100), settings.maxAttempts(), settings.dbUrl(),
                 webhooks.enabled() ? "on" : "off (no DEVANA_WEBHOOK_SECRET)");
+        LOG.info("dashboard at http://localhost:{}/ (also /api/stats, /api/jobs, /webhook/job-status, /observe/health, "
+                + "/observe/metrics)", number(context, "camel.server.port", 8080));
     }
 
     /**
