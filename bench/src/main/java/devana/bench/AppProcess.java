@@ -27,12 +27,17 @@ final class AppProcess implements AutoCloseable {
     }
 
     static AppProcess start(Path projectDir, Map<String, String> env, Path log, List<String> jvmOptions) throws IOException {
+        return start(projectDir, projectDir.resolve("target/devana-jobs.jar"), env, log, jvmOptions);
+    }
+
+    static AppProcess start(Path projectDir, Path jar, Map<String, String> env, Path log, List<String> jvmOptions)
+            throws IOException {
         Files.createDirectories(log.getParent());
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
         command.add("-jar");
-        command.add(projectDir.resolve("target/devana-jobs.jar").toString());
+        command.add(jar.toString());
         ProcessBuilder builder = new ProcessBuilder(command).directory(projectDir.toFile())
                 .redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().keySet().removeIf(key -> key.startsWith("DEVANA_") || key.startsWith("JOBS_")

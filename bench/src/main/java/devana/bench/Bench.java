@@ -34,7 +34,10 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *   --startups N    cold starts for start-to-first-poll (default 5)
  *   --quick         a smoke run: 3-minute scenario with a 30 s tail, 2 cold starts, short JMH
  *   --skip-scenario, --skip-startup, --skip-jmh, --jmh-db h2|postgresql|h2,postgresql
- *   --jmh-profile jfr   also record a JFR file per JMH trial (bench/target/jmh-jfr)
+ *   --jmh-profile jfr   also record a JFR file per JMH trial (jmh-jfr/ in the work folder)
+ *   --app-jar PATH       the jar to start (default target/devana-jobs.jar)
+ *   --jvm-options "..."  JVM options for the app's process (default none: as shipped)
+ *   --work NAME          folder under bench/target for logs and results (default run)
  * </pre>
  */
 public final class Bench {
@@ -53,7 +56,11 @@ public final class Bench {
         Map<String, String> options = parse(args);
         boolean quick = options.containsKey("quick");
         Path projectDir = Path.of(options.getOrDefault("project", ".")).toAbsolutePath().normalize();
-        Path workDir = projectDir.resolve("bench/target/run");
+        Path workDir = projectDir.resolve("bench/target/" + options.getOrDefault("work", "run"));
+        Path jar = Path.of(options.getOrDefault("app-jar", projectDir.resolve("target/devana-jobs.jar").toString()))
+                .toAbsolutePath();
+        List<String> jvmOptions = options.containsKey("jvm-options")
+                ? List.of(options.get("jvm-options").trim().split("\\s+")) : List.of();
         Files.createDirectories(workDir);
         long seed = Long.parseLong(options.getOrDefault("seed", "6"));
         Duration minutes = Duration.ofMinutes(Long.parseLong(options.getOrDefault("minutes", quick ? "3" : "14")));
@@ -66,26 +73,28 @@ public final class Bench {
         say("machine: %s; load average %s", machine, loadAtStart);
 
         Startup.Result startup = options.containsKey("skip-startup") ? null
-                : Startup.measure(projectDir, workDir, startups, List.of());
+                : Startup.measure(projectDir, jar, workDir, startups, jvmOptions);
         Scenario.Result scenario = options.containsKey("skip-scenario") ? null
-                : Scenario.run(new Scenario.Options(seed, tick, minutes, tail, projectDir, workDir));
+                : Scenario.run(new Scenario.Options(seed, tick, minutes, tail, projectDir, workDir, jar, jvmOptions));
         String loadBeforeJmh = Machine.load();
         Map<String, Map<String, Double>> jmh = options.containsKey("skip-jmh") ? Map.of()
-                : jmh(options, quick, projectDir);
+                : jmh(options, quick, projectDir, workDir);
         String loadAtEnd = Machine.load();
 
-        Report report = new Report(machine, loadAtStart, loadBeforeJmh, loadAtEnd, seed, tick, startup, scenario, jmh);
+        Report report = new Report(machine, loadAtStart, loadBeforeJmh, loadAtEnd, seed, tick, projectDir.relativize(jar).toString(),
+                jvmOptions.isEmpty() ? "none (as shipped)" : String.join(" ", jvmOptions), startup, scenario, jmh);
         String text = report.markdown();
-        Path out = projectDir.resolve("bench/target/results.md");
+        Path out = workDir.resolve("results.md");
         Files.writeString(out, text);
         System.out.println();
         System.out.println(text);
         say("written to %s", projectDir.relativize(out));
     }
 
-    private static Map<String, Map<String, Double>> jmh(Map<String, String> options, boolean quick, Path projectDir)
+    private static Map<String, Map<String, Double>> jmh(Map<String, String> options, boolean quick, Path projectDir,
+                                                        Path workDir)
             throws Exception {
-        Path log = projectDir.resolve("bench/target/jmh.log");
+        Path log = workDir.resolve("jmh.log");
         say("JMH: pipeline per 100-job page (output in %s)", projectDir.relativize(log));
         ChainedOptionsBuilder builder = new OptionsBuilder()
                 .include(PagePipelineBenchmark.class.getName() + ".*")
@@ -98,7 +107,7 @@ public final class Bench {
                 .addProfiler(CpuTimeProfiler.class)
                 .output(log.toString());
         if ("jfr".equals(options.get("jmh-profile"))) {
-            builder.addProfiler("jfr", "dir=" + projectDir.resolve("bench/target/jmh-jfr"));
+            builder.addProfiler("jfr", "dir=" + workDir.resolve("jmh-jfr"));
         }
         Collection<RunResult> results = new Runner(builder.build()).run();
         Map<String, Map<String, Double>> table = new LinkedHashMap<>();

@@ -7,6 +7,7 @@ import java.util.Map;
 
 /** The table bench/run prints, in Markdown, targets marked met or not met. */
 record Report(String machine, String loadAtStart, String loadBeforeJmh, String loadAtEnd, long seed, Duration tick,
+              String appJar, String appJvmOptions,
               Startup.Result startup, Scenario.Result scenario, Map<String, Map<String, Double>> jmh) {
 
     private static final double TARGET_CPU_US = 5_000;
@@ -17,6 +18,7 @@ record Report(String machine, String loadAtStart, String loadBeforeJmh, String l
     String markdown() {
         StringBuilder md = new StringBuilder();
         md.append("Machine: ").append(machine).append("\n");
+        md.append("App under test: java -jar ").append(appJar).append("; JVM options: ").append(appJvmOptions).append("\n");
         md.append("Load average (1/5/15 min): at start ").append(loadAtStart);
         if (scenario != null) {
             md.append("; scenario start ").append(scenario.loadBefore()).append(", end ").append(scenario.loadAfter());

@@ -32,7 +32,8 @@ import java.util.function.BooleanSupplier;
  */
 final class Scenario {
 
-    record Options(long seed, Duration tick, Duration duration, Duration tail, Path projectDir, Path workDir) {
+    record Options(long seed, Duration tick, Duration duration, Duration tail, Path projectDir, Path workDir, Path jar,
+                   List<String> jvmOptions) {
     }
 
     /** One client's figures. */
@@ -86,7 +87,8 @@ final class Scenario {
                     "DEVANA_API_KEY", appApi.apiKey(),
                     "JOBS_DB_URL", "jdbc:h2:file:" + data.resolve("devana-jobs").toAbsolutePath());
             List<long[]> rss = new CopyOnWriteArrayList<>();
-            try (AppProcess app = AppProcess.start(options.projectDir(), env, options.workDir().resolve("app.log"), List.of())) {
+            try (AppProcess app = AppProcess.start(options.projectDir(), options.jar(), env,
+                    options.workDir().resolve("app.log"), options.jvmOptions())) {
                 ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
                 sampler.scheduleAtFixedRate(() -> rss.add(new long[] {System.nanoTime(), app.rssKiB()}), 0, 5, TimeUnit.SECONDS);
                 waitUntil(Duration.ofSeconds(60), () -> appLog.firstGetNanos() != 0, "devana-jobs never polled", app);

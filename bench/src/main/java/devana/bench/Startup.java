@@ -17,7 +17,7 @@ final class Startup {
     private Startup() {
     }
 
-    static Result measure(Path projectDir, Path workDir, int runs, List<String> jvmOptions) throws Exception {
+    static Result measure(Path projectDir, Path jar, Path workDir, int runs, List<String> jvmOptions) throws Exception {
         List<Double> samples = new ArrayList<>();
         List<Long> rss = new ArrayList<>();
         for (int i = 1; i <= runs; i++) {
@@ -28,7 +28,7 @@ final class Startup {
                 api.addRequestListener(log::record);
                 Map<String, String> env = Map.of("DEVANA_BASE_URL", api.baseUrl(), "DEVANA_API_KEY", api.apiKey(),
                         "JOBS_DB_URL", "jdbc:h2:file:" + data.resolve("devana-jobs").toAbsolutePath());
-                try (AppProcess app = AppProcess.start(projectDir, env, workDir.resolve("startup-" + i + ".log"), jvmOptions)) {
+                try (AppProcess app = AppProcess.start(projectDir, jar, env, workDir.resolve("startup-" + i + ".log"), jvmOptions)) {
                     long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
                     while (log.firstGetNanos() == 0 && System.nanoTime() < end && app.alive()) {
                         Thread.sleep(5);

@@ -132,6 +132,21 @@ final class AppUnderBench implements AutoCloseable {
         }
     }
 
+    /** job_state rows by status and whether the API still shows them, e.g. {IN_PROGRESS shown=57, ...}. */
+    Map<String, Long> activeRows() throws Exception {
+        javax.sql.DataSource dataSource = main.getCamelContext().getRegistry().lookupByNameAndType("dataSource",
+                javax.sql.DataSource.class);
+        Map<String, Long> rows = new LinkedHashMap<>();
+        try (Connection connection = dataSource.getConnection();
+             ResultSet rs = connection.createStatement().executeQuery("SELECT status, CASE WHEN gone_at IS NULL THEN 'shown' "
+                     + "ELSE 'gone' END AS shown, COUNT(*) FROM job_state GROUP BY status, shown ORDER BY status, shown")) {
+            while (rs.next()) {
+                rows.put(rs.getString(1) + " " + rs.getString(2), rs.getLong(3));
+            }
+        }
+        return rows;
+    }
+
     private static boolean started(Main main) {
         CamelContext context = main.getCamelContext();
         return context != null && context.getStatus() == ServiceStatus.Started;

@@ -110,6 +110,11 @@ public final class PageFeed {
     }
 
     private String steadyPage() {
+        // 3 arrive on top and 3 leave at the bottom; a job leaves only after a page showed it finished
+        for (int i = 0; i < 3; i++) {
+            page.remove(page.size() - 1);
+            page.add(0, newJob(clock.plusMillis(i)));
+        }
         int finished = 0;
         for (int i = page.size() - 3; i < page.size(); i++) {
             if (page.get(i).active()) {
@@ -128,7 +133,7 @@ public final class PageFeed {
             finished++;
         }
         for (Job job : page) {
-            if ("PENDING".equals(job.status)) {
+            if ("PENDING".equals(job.status) && job.createdAt.isBefore(clock)) {
                 start(job);
                 running.add(job);
             }
@@ -140,10 +145,6 @@ public final class PageFeed {
                 job.progress = next;
                 touch(job);
             }
-        }
-        for (int i = 0; i < 3; i++) {
-            page.remove(page.size() - 1);
-            page.add(0, newJob(clock.plusMillis(i)));
         }
         return render();
     }

@@ -57,6 +57,7 @@ public class PagePipelineBenchmark {
     public void stop() throws Exception {
         System.out.printf("bench-check db=%s mix=%s job_state=%d job_events=%d job_completions=%d job_retries=%d%n", db, mix,
                 app.count("job_state"), app.count("job_events"), app.count("job_completions"), app.count("job_retries"));
+        System.out.println("bench-check active rows: " + app.activeRows());
         app.close();
     }
 }
