@@ -62,7 +62,8 @@ final class AppUnderBench implements AutoCloseable {
         String schema = null;
         if (db.equals("h2")) {
             dataDir = Files.createTempDirectory("devana-bench-h2");
-            settings.put("jobs.db.url", "jdbc:h2:file:" + dataDir.resolve("devana-jobs"));
+            settings.put("jobs.db.url", "jdbc:h2:file:" + dataDir.resolve("devana-jobs")
+                    + System.getProperty("bench.h2.url-suffix", ""));
         } else if (db.equals("postgresql")) {
             schema = "bench_" + ProcessHandle.current().pid() + "_" + System.currentTimeMillis();
             try (Connection connection = DriverManager.getConnection(PG_URL, "postgres", "");
@@ -96,6 +97,14 @@ final class AppUnderBench implements AutoCloseable {
             throw new IllegalStateException("devana-jobs did not start", failure.get());
         }
         CamelContext context = main.getCamelContext();
+        String experiment = System.getProperty("bench.db.after-boot-sql");
+        if (experiment != null) {
+            // diagnostics only (what-if runs while profiling), never part of a reported figure
+            try (Connection connection = context.getRegistry().lookupByNameAndType("dataSource", javax.sql.DataSource.class)
+                    .getConnection(); Statement statement = connection.createStatement()) {
+                statement.execute(experiment.replace('+', ' '));
+            }
+        }
         AdviceWith.adviceWith(context, "poll-devana-jobs-every-interval", route -> {
             route.replaceFromWith("direct:bench-poll");
             // the first `to` of the route is its GET /v1/jobs (inside the paging loop)
