@@ -1,0 +1,96 @@
+package devana.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * devana-jobs as it ships: {@code java -jar target/devana-jobs.jar} in a child JVM, started from the
+ * project folder (so the top-level routes/ and application.properties are the ones loaded),
+ * configured only through environment variables, as in production.
+ */
+final class AppProcess implements AutoCloseable {
+
+    private final Process process;
+    private final long startedNanos;
+    private final Path log;
+
+    private AppProcess(Process process, long startedNanos, Path log) {
+        this.process = process;
+        this.startedNanos = startedNanos;
+        this.log = log;
+    }
+
+    static AppProcess start(Path projectDir, Map<String, String> env, Path log, List<String> jvmOptions) throws IOException {
+        return start(projectDir, projectDir.resolve("target/devana-jobs.jar"), env, log, jvmOptions);
+    }
+
+    static AppProcess start(Path projectDir, Path jar, Map<String, String> env, Path log, List<String> jvmOptions)
+            throws IOException {
+        Files.createDirectories(log.getParent());
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.add("-jar");
+        command.add(jar.toString());
+        ProcessBuilder builder = new ProcessBuilder(command).directory(projectDir.toFile())
+                .redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().keySet().removeIf(key -> key.startsWith("DEVANA_") || key.startsWith("JOBS_")
+                || key.startsWith("JAVA_TOOL_OPTIONS") || key.startsWith("CAMEL_"));
+        builder.environment().putAll(env);
+        long started = System.nanoTime();
+        return new AppProcess(builder.start(), started, log);
+    }
+
+    long startedNanos() {
+        return startedNanos;
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    boolean alive() {
+        return process.isAlive();
+    }
+
+    Path log() {
+        return log;
+    }
+
+    /** Resident memory (VmRSS of /proc/pid/status) in KiB, or -1 once the process is gone. */
+    long rssKiB() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(process.pid()), "status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    /** SIGTERM, as an operator stops it; returns the exit code. */
+    int stop(Duration patience) throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(patience.toMillis(), TimeUnit.MILLISECONDS)) {
+            process.destroyForcibly();
+            process.waitFor();
+        }
+        return process.exitValue();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            stop(Duration.ofSeconds(20));
+        }
+    }
+}
