@@ -52,7 +52,7 @@ final class RequestLog {
     /** Requests between two instants, counted by kind, in a stable order. */
     Map<String, Long> countByKind(Instant from, Instant to) {
         Map<String, Long> counts = new LinkedHashMap<>();
-        for (String kind : List.of("GET newest page", "GET deeper page", "GET ?type=IN_PROGRESS|PENDING",
+        for (String kind : List.of("GET newest page", "GET deeper page", "GET ?type=IN_PROGRESS or PENDING",
                 "GET ?type=ERROR", "GET ?targetId=", "POST retry", "other")) {
             counts.put(kind, 0L);
         }
@@ -79,7 +79,7 @@ final class RequestLog {
             return "GET ?type=ERROR";
         }
         if (query.contains("type=")) {
-            return "GET ?type=IN_PROGRESS|PENDING";
+            return "GET ?type=IN_PROGRESS or PENDING";
         }
         return query.contains("offset=") && !query.contains("offset=0") ? "GET deeper page" : "GET newest page";
     }
