@@ -131,9 +131,20 @@ class ProcessLifecycleTest {
             assertThat(process.waitFor(15, TimeUnit.SECONDS)).isTrue();
             assertThat(process.exitValue()).as("killed, not stopped").isNotZero();
 
-            process = launch(env, dataDir.resolve("second.log"));
-            await().atMost(Duration.ofSeconds(90)).until(() -> emulator.retryRequests().size() >= 12
-                    && sink.ids().stream().distinct().count() >= 150 + 12 + 12 + 12);
+            Path second = dataDir.resolve("second.log");
+            process = launch(env, second);
+            try {
+                await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
+                    assertThat(emulator.retryRequests()).as("retry POSTs received").hasSizeGreaterThanOrEqualTo(12);
+                    assertThat(sink.ids().stream().distinct().count()).as("distinct events received")
+                            .isGreaterThanOrEqualTo(150 + 12 + 12 + 12);
+                });
+            } catch (AssertionError | org.awaitility.core.ConditionTimeoutException e) {
+                // The child JVMs' own words are the only clue to a stall: keep them in the report.
+                System.err.println("--- first run (killed) ---\n" + tail(log, 80) + "\n--- second run ---\n" + tail(second, 200)
+                        + "\n--- emulator: " + emulator.requests().size() + " requests, " + emulator.retryRequests().size() + " retry POSTs");
+                throw e;
+            }
             process.destroy();
             assertThat(process.waitFor(15, TimeUnit.SECONDS)).isTrue();
             received = sink.ids();
@@ -151,6 +162,11 @@ class ProcessLifecycleTest {
             }
             assertThat(received).as("every event of both runs reached the bus").containsAll(outbox);
         }
+    }
+
+    private static String tail(Path log, int lines) throws java.io.IOException {
+        List<String> all = Files.readAllLines(log);
+        return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
     }
 
     private static long count(Connection db, String sql) throws Exception {
