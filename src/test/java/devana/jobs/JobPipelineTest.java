@@ -177,6 +177,28 @@ abstract class JobPipelineTest {
     }
 
     @Test
+    void does_not_retry_a_failure_older_than_its_start_that_the_api_shows_retried_already() throws Exception {
+        // What a run killed right after its retry POST leaves when its claim had not reached the disk yet:
+        // the failed job, and the newer job of the same type that the POST made.
+        String retriedBefore = emulator.job().type("EXTRACTION").target("cm4docCrash").status("ERROR").add();
+        emulator.job().type("EXTRACTION").target("cm4docCrash").status("PENDING").add();
+        // A newer job of another type for a failed target is not its retry.
+        String notRetried = emulator.job().type("EMBEDDING").target("cm4folderOld").status("ERROR").add();
+        emulator.job().type("EXTRACTION").target("cm4folderOld").status("DONE").progress(100).add();
+        startApp();
+
+        await().atMost(CYCLES).until(() -> app.count("SELECT COUNT(*) FROM job_retries WHERE outcome = 'REQUESTED'") == 2);
+        assertThat(app.rows("SELECT failed_job_id, attempt, http_status FROM job_retries"))
+                .extracting(r -> r.get("failed_job_id") + ":" + r.get("attempt") + ":" + r.get("http_status"))
+                .containsExactlyInAnyOrder(retriedBefore + ":1:null", notRetried + ":1:202");
+        assertThat(emulator.retryRequests()).extracting(r -> r.kind() + " " + r.targetId()).containsExactly("reindex cm4folderOld");
+        assertThat(emulator.requests()).extracting(r -> r.method() + " " + r.query())
+                .contains("GET targetId=cm4docCrash&limit=100", "GET targetId=cm4folderOld&limit=100");
+        await().atMost(CYCLES).until(() -> typesOf(app.receivedEvents()).stream()
+                .filter("ai.devana.job.retry.requested"::equals).count() == 2);
+    }
+
+    @Test
     void does_not_send_a_retry_again_when_only_its_answer_was_lost_to_a_timeout() throws Exception {
         emulator.injectFault("POST /v1/documents", devana.jobs.emulator.Fault.slow(Duration.ofMillis(2500)), 1);
         String failed = emulator.job().type("EXTRACTION").target("cm4docSlow").status("ERROR").add();
@@ -191,7 +213,7 @@ abstract class JobPipelineTest {
         assertThat(app.rows("SELECT failed_job_id, attempt, http_status, last_error FROM job_retries")).singleElement()
                 .satisfies(r -> assertThat(r).containsEntry("failed_job_id", failed).containsEntry("attempt", 1)
                         .containsEntry("http_status", null)
-                        .hasEntrySatisfying("last_error", e -> assertThat((String) e).startsWith("answer lost")));
+                        .hasEntrySatisfying("last_error", e -> assertThat((String) e).startsWith("not sent again: the API already shows")));
         long pollsBefore = getJobsRequests();
         await().atMost(CYCLES).until(() -> getJobsRequests() >= pollsBefore + 2);
         assertThat(emulator.retryRequests()).as("the POST the client gave up on went through; none after it").hasSize(1);

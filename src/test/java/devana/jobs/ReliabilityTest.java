@@ -91,18 +91,22 @@ class ReliabilityTest {
 
     @Test
     void keeps_a_share_of_the_budget_for_retries_and_the_rest_for_polls() throws Exception {
-        for (int i = 0; i < 8; i++) {
-            emulator.job().type("EXTRACTION").target("cm4docStorm" + i).status("ERROR").add();
-        }
         Map<String, String> settings = RunningApp.settings(emulator, dataDir);
         settings.put("devana.rate-limit.per-minute", "10");
         settings.put("devana.rate-limit.retry-share-percent", "30");
         app = RunningApp.start(settings);
+        // a storm of failures while the app runs (failures older than its start are looked up first)
+        for (int i = 0; i < 8; i++) {
+            emulator.job().type("EXTRACTION").target("cm4docStorm" + i).status("ERROR").add();
+        }
 
         await().atMost(CYCLES).until(() -> emulator.retryRequests().size() == 3 && gets() >= 4
                 && app.count("SELECT COUNT(*) FROM job_retries WHERE outcome = 'FAILED'") == 5);
         assertThat(app.rows("SELECT last_error FROM job_retries WHERE outcome = 'FAILED'"))
                 .allSatisfy(r -> assertThat((String) r.get("last_error")).startsWith("not sent yet"));
+        // a try the budget refused is given back: it neither counts nor lengthens the claim's backoff
+        await().atMost(CYCLES).until(() -> app.rows("SELECT tries FROM job_retries WHERE outcome = 'FAILED'").stream()
+                .allMatch(r -> Integer.valueOf(0).equals(r.get("tries"))));
         await().atMost(CYCLES).until(() -> gets() >= 7);
         Instant seventh = emulator.requests().stream().filter(r -> r.method().equals("GET")).skip(6).findFirst().orElseThrow().at();
         assertThat(emulator.requests()).filteredOn(r -> r.method().equals("GET") && r.at().isBefore(seventh.plusSeconds(5)))

@@ -30,11 +30,21 @@ import org.apache.camel.http.base.HttpOperationFailedException;
  * unique row in job_retries before anything is sent, so neither a restart nor a second instance
  * repeats it. A POST that did not go through stays FAILED and is sent again on a later cycle until
  * the API accepts it (then REQUESTED).
+ * <p>
+ * Where the database may not know of an earlier POST, the API is asked first ({@link #verify}): a
+ * claim with no answer recorded (the app died mid-POST, or the POST timed out), and a first claim for
+ * a failure older than this process (an earlier run may have sent its retry and died before its claim
+ * reached the disk: H2 writes commits up to a second late). A newer job of the same type for the same
+ * target means the retry was already made.
  */
 public class RetryPolicy {
 
     /** Header the retry route branches on. */
     public static final String DECISION = "retryDecision";
+    /** Header: true when the API must be asked whether the retry already exists before it is sent. */
+    public static final String VERIFY = "retryVerify";
+    /** Exchange property: a job of the failed job's type and target created at or after this instant is its retry. */
+    private static final String NEWER_THAN = "retryNewerThan";
 
     public enum Decision { REQUEST, REJECTED, UNSUPPORTED, EXHAUSTED, NONE }
 
@@ -46,6 +56,7 @@ public class RetryPolicy {
     private final MeterRegistry metrics;
     private final Clock clock;
     private final int maxAttempts;
+    private final Instant startedAt;
     private final Set<String> settled = ConcurrentHashMap.newKeySet();
 
     public RetryPolicy(Transactions tx, CloudEvents events, ObjectMapper mapper, MeterRegistry metrics, Clock clock,
@@ -56,6 +67,7 @@ public class RetryPolicy {
         this.metrics = metrics;
         this.clock = clock;
         this.maxAttempts = maxAttempts;
+        this.startedAt = clock.instant();
     }
 
     public int maxAttempts() {
@@ -82,6 +94,12 @@ public class RetryPolicy {
         message.setHeader("retryMaxAttempts", maxAttempts);
         if (claim.decision == Decision.REQUEST) {
             message.setHeader("retryPath", retryPath(job));
+            // A failure from before this process started may have been retried by an earlier run whose
+            // claim was lost in a crash: the retry job, if any, was created after the failure.
+            Instant failedAt = job.updatedAt() != null ? job.updatedAt() : job.createdAt();
+            boolean olderThanThisRun = failedAt != null && failedAt.isBefore(startedAt);
+            message.setHeader(VERIFY, olderThanThisRun);
+            exchange.setProperty(NEWER_THAN, olderThanThisRun ? failedAt : null);
         }
     }
 
@@ -140,20 +158,22 @@ public class RetryPolicy {
         message.setHeader(DECISION, claim == null ? Decision.NONE.name() : Decision.REQUEST.name());
         message.setHeader("retryAttempt", claim == null ? null : claim[0]);
         // No answer recorded (a crash mid-POST, a timeout): the API may have taken it; look before sending again.
-        message.setHeader("retryVerify", claim != null && (Boolean) claim[1]);
-        exchange.setProperty("claimDecidedAt", claim == null ? null : claim[2]);
+        // Our clock and the API's may differ a little: a job created up to 2 s before the claim counts.
+        message.setHeader(VERIFY, claim != null && (Boolean) claim[1]);
+        exchange.setProperty(NEWER_THAN, claim == null || claim[2] == null ? null : ((Instant) claim[2]).minusSeconds(2));
         message.setHeader("retryMaxAttempts", maxAttempts);
         message.setHeader("retryPath", retryPath(job));
     }
 
     /**
      * Reads the answer of GET /v1/jobs?targetId= (the body): if a job of the same type for the same
-     * target was created after the claim, the earlier POST went through although its answer was lost;
-     * the claim becomes REQUESTED and nothing is sent again (retryDecision NONE).
+     * target was created since the claim (or, for a first claim, since the failure), a retry already
+     * went through although this database has no answer for it; the claim becomes REQUESTED and
+     * nothing is sent (retryDecision NONE).
      */
     public void verify(Exchange exchange) throws SQLException {
         JobSnapshot job = exchange.getProperty("job", JobSnapshot.class);
-        Instant claimed = exchange.getProperty("claimDecidedAt", Instant.class);
+        Instant newerThan = exchange.getProperty(NEWER_THAN, Instant.class);
         List<?> jobs;
         try {
             Object page = mapper.readValue(exchange.getMessage().getBody(String.class), Object.class);
@@ -161,7 +181,7 @@ public class RetryPolicy {
         } catch (JsonProcessingException e) {
             jobs = List.of();
         }
-        Instant after = claimed == null ? Instant.MAX : claimed.minusSeconds(2);
+        Instant after = newerThan == null ? Instant.MAX : newerThan;
         String found = null;
         for (Object candidate : jobs) {
             if (candidate instanceof Map<?, ?> other && job.type().equals(other.get("type"))
@@ -185,7 +205,7 @@ public class RetryPolicy {
             int updated = Transactions.update(connection,
                     "UPDATE job_retries SET outcome = 'REQUESTED', decided_at = ?, last_error = ? "
                             + "WHERE failed_job_id = ? AND outcome = 'FAILED'",
-                    now, "answer lost; the API shows the new job " + newJob, job.id());
+                    now, "not sent again: the API already shows the newer job " + newJob, job.id());
             if (updated == 1) {
                 EventOutbox.append(connection, events.retryDecided(job, "REQUESTED", attempt, now), now);
             }
@@ -197,12 +217,17 @@ public class RetryPolicy {
         exchange.getMessage().setHeader("retryFoundJob", newJob);
     }
 
-    /** The retry budget was spent: the claim stays FAILED, nothing was sent, resume() sends it later. */
+    /**
+     * The retry budget was spent or the API is paused: the claim stays FAILED and nothing was sent. The
+     * try is given back (it neither counts nor lengthens the backoff) and the claim is due again at
+     * once, so resume() takes it on the next cycle that finds budget.
+     */
     public void postponed(Exchange exchange) throws SQLException {
         JobSnapshot job = exchange.getProperty("job", JobSnapshot.class);
         tx.inTransaction(connection -> Transactions.update(connection,
-                "UPDATE job_retries SET last_error = ? WHERE failed_job_id = ? AND outcome = 'FAILED'",
-                "not sent yet: retry budget spent or API paused", job.id()));
+                "UPDATE job_retries SET tries = CASE WHEN tries > 0 THEN tries - 1 ELSE 0 END, next_try_at = ?, last_error = ? "
+                        + "WHERE failed_job_id = ? AND outcome = 'FAILED'",
+                clock.instant(), "not sent yet: retry budget spent or API paused", job.id()));
     }
 
     /** The API accepted the retry POST: the claim becomes REQUESTED with the HTTP status. */
