@@ -112,6 +112,18 @@ class ProcessLifecycleTest {
     }
 
     @Test
+    void says_in_one_line_a_cycle_that_the_api_cannot_be_reached_and_keeps_running() throws Exception {
+        Path log = dataDir.resolve("app.log");
+        int nobodyListens = RunningApp.freePort();
+        process = launch(Map.of("DEVANA_BASE_URL", "http://127.0.0.1:" + nobodyListens), log);
+        await().atMost(Duration.ofSeconds(40)).until(() -> Files.readString(log).split("cannot reach the Devana API", -1).length > 2);
+        assertThat(process.isAlive()).isTrue();
+        assertThat(Files.readString(log)).as("one line per failed cycle, no stack trace")
+                .contains("cycle abandoned (poll-devana-jobs-every-interval): cannot reach the Devana API: HttpHostConnectException")
+                .doesNotContain("Exception occurred while trying to handle").doesNotContain("\tat ");
+    }
+
+    @Test
     void loses_and_repeats_nothing_when_killed_mid_cycle_and_started_again() throws Exception {
         emulator.setRetryOutcome((target, type) -> devana.jobs.emulator.RetryOutcome.STAY_PENDING);
         java.util.Set<String> done = new java.util.HashSet<>();

@@ -19,6 +19,8 @@ public class FailureReport {
     public static final String KIND = "failureKind";
     /** Header with the one line to log. */
     public static final String LINE = "failureLine";
+    /** Header with the HTTP status the API answered (api-status only; absent otherwise). */
+    public static final String STATUS = "failureStatus";
 
     private final MeterRegistry metrics;
 
@@ -46,6 +48,7 @@ public class FailureReport {
     public void classify(Exchange exchange) {
         Throwable failure = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         String kind = "other";
+        Integer status = null;
         String line = failure == null ? "unknown failure" : failure.getClass().getSimpleName() + ": " + failure.getMessage();
         for (Throwable cause = failure; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
             if (cause instanceof SQLException || cause instanceof DataAccessException) {
@@ -55,6 +58,7 @@ public class FailureReport {
             }
             if (cause instanceof HttpOperationFailedException http) {
                 kind = "api-status";
+                status = http.getStatusCode();
                 line = "the Devana API answered HTTP " + http.getStatusCode();
                 break;
             }
@@ -71,6 +75,7 @@ public class FailureReport {
         }
         metrics.counter("devana.cycle.failures", "kind", kind).increment();
         exchange.getMessage().setHeader(KIND, kind);
+        exchange.getMessage().setHeader(STATUS, status);
         exchange.getMessage().setHeader(LINE, line.length() > 500 ? line.substring(0, 500) + "..." : line);
     }
 }
