@@ -10,9 +10,11 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * devana-jobs as it ships: {@code java -jar target/devana-jobs.jar} in a child JVM, started from the
- * project folder (so the top-level routes/ and application.properties are the ones loaded),
- * configured only through environment variables, as in production.
+ * devana-jobs as it ships: {@code bin/devana-jobs} (the launcher: {@code java -jar} with its default JVM
+ * options and class-data archive) in a child process, started from the project folder (so the
+ * top-level routes/ and application.properties are the ones loaded), configured only through
+ * environment variables, as in production. JVM options given to the bench replace the launcher's
+ * (JAVA_OPTS); the class-data archive is kept in the work folder ({@link #archive}).
  */
 final class AppProcess implements AutoCloseable {
 
@@ -34,17 +36,26 @@ final class AppProcess implements AutoCloseable {
             throws IOException {
         Files.createDirectories(log.getParent());
         List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(jvmOptions);
-        command.add("-jar");
-        command.add(jar.toString());
+        command.add(projectDir.resolve("bin/devana-jobs").toString());
         ProcessBuilder builder = new ProcessBuilder(command).directory(projectDir.toFile())
                 .redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().keySet().removeIf(key -> key.startsWith("DEVANA_") || key.startsWith("JOBS_")
-                || key.startsWith("JAVA_TOOL_OPTIONS") || key.startsWith("CAMEL_"));
+                || key.startsWith("JAVA_TOOL_OPTIONS") || key.equals("JDK_JAVA_OPTIONS") || key.equals("JAVA_OPTS")
+                || key.startsWith("CAMEL_"));
+        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        builder.environment().put("DEVANA_JOBS_JAR", jar.toString());
+        builder.environment().put("DEVANA_JOBS_CDS", archive(log.getParent()).toString());
+        if (!jvmOptions.isEmpty()) {
+            builder.environment().put("JAVA_OPTS", String.join(" ", jvmOptions));
+        }
         builder.environment().putAll(env);
         long started = System.nanoTime();
         return new AppProcess(builder.start(), started, log);
+    }
+
+    /** The class-data archive the launcher writes on a first start and maps on the next ones. */
+    static Path archive(Path workDir) {
+        return workDir.resolve("devana-jobs.jsa");
     }
 
     long startedNanos() {

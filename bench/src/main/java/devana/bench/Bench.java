@@ -36,7 +36,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *   --skip-scenario, --skip-startup, --skip-jmh, --jmh-db h2|postgresql|h2,postgresql
  *   --jmh-profile jfr   also record a JFR file per JMH trial (jmh-jfr/ in the work folder)
  *   --app-jar PATH       the jar to start (default target/devana-jobs.jar)
- *   --jvm-options "..."  JVM options for the app's process (default none: as shipped)
+ *   --jvm-options "..."  JVM options for the app's process, replacing bin/devana-jobs' defaults (JAVA_OPTS)
  *   --work NAME          folder under bench/target for logs and results (default run)
  * </pre>
  */
@@ -82,7 +82,7 @@ public final class Bench {
         String loadAtEnd = Machine.load();
 
         Report report = new Report(machine, loadAtStart, loadBeforeJmh, loadAtEnd, seed, tick, projectDir.relativize(jar).toString(),
-                jvmOptions.isEmpty() ? "none (as shipped)" : String.join(" ", jvmOptions), startup, scenario, jmh);
+                jvmOptions.isEmpty() ? "the launcher's defaults (as shipped)" : String.join(" ", jvmOptions), startup, scenario, jmh);
         String text = report.markdown();
         Path out = workDir.resolve("results.md");
         Files.writeString(out, text);
@@ -101,6 +101,8 @@ public final class Bench {
                 .include(PageFeedBenchmark.class.getName() + ".*")
                 .param("db", options.getOrDefault("jmh-db", "h2,postgresql").split(","))
                 .forks(1)
+                // the collector and heap bin/devana-jobs runs the app with
+                .jvmArgsAppend("-XX:+UseSerialGC", "-Xms8m", "-Xmx96m")
                 .warmupIterations(quick ? 2 : 4).warmupTime(TimeValue.seconds(quick ? 2 : 5))
                 .measurementIterations(quick ? 3 : 6).measurementTime(TimeValue.seconds(quick ? 2 : 5))
                 .addProfiler(GCProfiler.class)

@@ -18,7 +18,7 @@ record Report(String machine, String loadAtStart, String loadBeforeJmh, String l
     String markdown() {
         StringBuilder md = new StringBuilder();
         md.append("Machine: ").append(machine).append("\n");
-        md.append("App under test: java -jar ").append(appJar).append("; JVM options: ").append(appJvmOptions).append("\n");
+        md.append("App under test: bin/devana-jobs (java -jar ").append(appJar).append("); JVM options: ").append(appJvmOptions).append("\n");
         md.append("Load average (1/5/15 min): at start ").append(loadAtStart);
         if (scenario != null) {
             md.append("; scenario start ").append(scenario.loadBefore()).append(", end ").append(scenario.loadAfter());
@@ -33,9 +33,13 @@ record Report(String machine, String loadAtStart, String loadBeforeJmh, String l
             jmhRows(md);
         }
         if (startup != null) {
-            md.append(row("4", "start to first poll, median of " + startup.stats().n() + " cold starts (each run)",
+            md.append(row("4", "start to first poll, median of " + startup.stats().n()
+                            + " starts with the class-data archive (each run)",
                     String.format("%,.0f ms (%s)", startup.stats().median(), joinMillis(startup.millis())), "-", "-",
                     "< 2,000 ms", met(startup.stats().median() < TARGET_START_MS)));
+            md.append(row("4", "- the very first start (no archive yet; it writes one when it stops)",
+                    String.format("%,.0f ms", startup.firstMillis()), "-", "-", "< 2,000 ms",
+                    met(startup.firstMillis() < TARGET_START_MS)));
         }
         if (scenario != null) {
             double mb = scenario.rssAt10MinKiB() * 1024 / 1e6;

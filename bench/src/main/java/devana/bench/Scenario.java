@@ -79,7 +79,7 @@ final class Scenario {
             Instant now = Instant.now();
             appWork.install(appApi, now);
             pageWork.install(pageApi, now);
-            Bench.say("scenario: both emulators hold %d visible jobs; starting devana-jobs (java -jar target/devana-jobs.jar)",
+            Bench.say("scenario: both emulators hold %d visible jobs; starting devana-jobs (bin/devana-jobs)",
                     appApi.visibleJobCount());
 
             Map<String, String> env = Map.of(

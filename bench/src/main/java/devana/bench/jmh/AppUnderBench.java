@@ -17,15 +17,14 @@ import org.apache.camel.ProducerTemplate;
 import org.apache.camel.ServiceStatus;
 import org.apache.camel.builder.AdviceWith;
 import org.apache.camel.main.Main;
-import org.apache.camel.model.ToDefinition;
 import org.apache.camel.model.ToDynamicDefinition;
 
 /**
  * devana-jobs booted in this JVM exactly as it ships (DevanaJobs.create(): the top-level routes and
- * properties) with two changes made by AdviceWith, both outside the measured chain: the poll route
- * starts from direct:bench-poll instead of its timer, and its GET, like the retry POST, is answered in
- * process (the page of the feed for offset 0, an empty page for anything else; 202 for a POST)
- * instead of over HTTP. Everything from parsing the answer to the outbox row runs as shipped.
+ * properties) with changes made by AdviceWith, all outside the measured chain: the poll route
+ * starts from direct:bench-poll instead of its timer, and its GET, like the retry look-up and the retry
+ * POST, is answered in process (the page of the feed for offset 0, an empty page for anything else;
+ * 202 for a POST) instead of over HTTP. Everything from parsing the answer to the outbox row runs as shipped.
  */
 final class AppUnderBench implements AutoCloseable {
 
@@ -107,13 +106,19 @@ final class AppUnderBench implements AutoCloseable {
         }
         AdviceWith.adviceWith(context, "poll-devana-jobs-every-interval", route -> {
             route.replaceFromWith("direct:bench-poll");
-            // the first `to` of the route is its GET /v1/jobs (inside the paging loop)
-            route.weaveByType(ToDefinition.class).selectFirst().replace().process(exchange -> {
+            // its GET /v1/jobs (inside the paging loop)
+            route.weaveById("get-a-page-of-jobs").replace().process(exchange -> {
                 String query = exchange.getMessage().getHeader(Exchange.HTTP_QUERY, String.class);
                 exchange.getMessage().setBody("limit=100&offset=0".equals(query) ? newestPage.get() : EMPTY_PAGE);
                 exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
             });
         });
+        // a failure older than the app is looked up before its retry POST: no newer job for its target
+        AdviceWith.adviceWith(context, "look-for-a-retry-already-accepted", route ->
+                route.weaveById("get-the-jobs-of-the-target").replace().process(exchange -> {
+                    exchange.getMessage().setBody(EMPTY_PAGE);
+                    exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
+                }));
         AdviceWith.adviceWith(context, "post-the-retry-request-to-the-devana-api", route ->
                 route.weaveByType(ToDynamicDefinition.class).replace().process(exchange -> {
                     exchange.getMessage().setBody("{\"success\":true}");
