@@ -23,6 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 /** The app as a real child JVM, configured only through environment variables, as in production. */
 class ProcessLifecycleTest {
 
+    /** The JVM options bin/devana-jobs runs the app with (its small heap included), read from the script. */
+    private static final List<String> LAUNCHER_JVM_OPTIONS = launcherDefaults();
+
     @TempDir
     Path dataDir;
 
@@ -124,6 +127,18 @@ class ProcessLifecycleTest {
     }
 
     @Test
+    void survives_a_ten_megabyte_page_in_the_launchers_small_heap() throws Exception {
+        String huge = "{\"success\":true,\"data\":[" + "{\"id\":\"x\"},".repeat(1_000_000) + "{\"id\":\"y\"}]}";
+        emulator.injectFault("GET /v1/jobs", new devana.jobs.emulator.Fault(200, "application/json", huge, Map.of(), null), 1);
+        String done = emulator.job().type("EMBEDDING").status("DONE").add();
+        Path log = dataDir.resolve("app.log");
+        process = launch(Map.of(), log);
+        await().atMost(Duration.ofSeconds(40)).until(() -> Files.readString(log).contains("completion recorded: job " + done));
+        assertThat(process.isAlive()).isTrue();
+        assertThat(Files.readString(log)).contains("has more jobs than the limit of 100").doesNotContain("OutOfMemoryError");
+    }
+
+    @Test
     void loses_and_repeats_nothing_when_killed_mid_cycle_and_started_again() throws Exception {
         emulator.setRetryOutcome((target, type) -> devana.jobs.emulator.RetryOutcome.STAY_PENDING);
         java.util.Set<String> done = new java.util.HashSet<>();
@@ -179,6 +194,17 @@ class ProcessLifecycleTest {
         }
     }
 
+    private static List<String> launcherDefaults() {
+        try {
+            java.util.regex.Matcher defaults = java.util.regex.Pattern.compile("JAVA_OPTS-([^}]*)}")
+                    .matcher(Files.readString(Path.of("bin/devana-jobs")));
+            assertThat(defaults.find()).as("bin/devana-jobs names its default JVM options").isTrue();
+            return List.of(defaults.group(1).trim().split("\\s+"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     private static String tail(Path log, int lines) throws java.io.IOException {
         List<String> all = Files.readAllLines(log);
         return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
@@ -193,8 +219,10 @@ class ProcessLifecycleTest {
 
     private Process launch(Map<String, String> env, Path log) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder builder = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
-                DevanaJobs.class.getName()))
+        List<String> command = new java.util.ArrayList<>(List.of(java));
+        command.addAll(LAUNCHER_JVM_OPTIONS);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), DevanaJobs.class.getName()));
+        ProcessBuilder builder = new ProcessBuilder(command)
                 .directory(new File(System.getProperty("user.dir")))
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile());
