@@ -53,6 +53,16 @@ final class AppProcess implements AutoCloseable {
         return new AppProcess(builder.start(), started, log);
     }
 
+    /** The launcher's default JVM options, as its JAVA_OPTS default names them. */
+    static List<String> launcherDefaults(Path projectDir) throws IOException {
+        java.util.regex.Matcher defaults = java.util.regex.Pattern.compile("JAVA_OPTS-([^}]*)}")
+                .matcher(Files.readString(projectDir.resolve("bin/devana-jobs")));
+        if (!defaults.find()) {
+            throw new IllegalStateException("bin/devana-jobs does not name its default JVM options");
+        }
+        return List.of(defaults.group(1).trim().split("\\s+"));
+    }
+
     /** The class-data archive the launcher writes on a first start and maps on the next ones. */
     static Path archive(Path workDir) {
         return workDir.resolve("devana-jobs.jsa");

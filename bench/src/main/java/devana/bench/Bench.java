@@ -101,8 +101,8 @@ public final class Bench {
                 .include(PageFeedBenchmark.class.getName() + ".*")
                 .param("db", options.getOrDefault("jmh-db", "h2,postgresql").split(","))
                 .forks(1)
-                // the collector and heap bin/devana-jobs runs the app with
-                .jvmArgsAppend("-XX:+UseSerialGC", "-Xms8m", "-Xmx96m")
+                // the JVM options bin/devana-jobs runs the app with
+                .jvmArgsAppend(AppProcess.launcherDefaults(projectDir).toArray(String[]::new))
                 .warmupIterations(quick ? 2 : 4).warmupTime(TimeValue.seconds(quick ? 2 : 5))
                 .measurementIterations(quick ? 3 : 6).measurementTime(TimeValue.seconds(quick ? 2 : 5))
                 .addProfiler(GCProfiler.class)
