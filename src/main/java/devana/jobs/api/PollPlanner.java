@@ -1,8 +1,5 @@
 package devana.jobs.api;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import devana.jobs.state.JobLedger;
 import devana.jobs.state.JobLedger.ActiveJob;
@@ -83,7 +80,7 @@ public class PollPlanner {
     public void accept(Exchange exchange) throws SQLException {
         Cycle cycle = exchange.getProperty("pollCycle", Cycle.class);
         Query query = cycle.current;
-        List<?> jobs = parse(exchange.getMessage().getBody(String.class), query);
+        List<?> jobs = JobsPage.read(mapper, exchange.getMessage().getBody(String.class), "GET /v1/jobs?" + query.query);
         cycle.pages++;
         Instant oldest = null;
         boolean lookupFound = false;
@@ -183,49 +180,6 @@ public class PollPlanner {
         exchange.setProperty("pollKind", cycle.full ? "full scan" : "incremental");
     }
 
-    /**
-     * Reads {"success":true,"data":[...]} as a stream and stops at the job after the 100th: an oversized
-     * page costs the memory of 101 jobs, not of the whole page (the app runs in a small heap).
-     */
-    private List<?> parse(String body, Query query) {
-        String answer = "answer to GET /v1/jobs?" + query.query;
-        if (body == null || body.isBlank()) {
-            throw new MalformedPageException("empty " + answer);
-        }
-        boolean success = false;
-        List<Object> data = null;
-        try (JsonParser parser = mapper.getFactory().createParser(body)) {
-            if (parser.nextToken() != JsonToken.START_OBJECT) {
-                throw new MalformedPageException(answer + " is not {\"success\":true,\"data\":[...]}");
-            }
-            while (parser.nextToken() == JsonToken.FIELD_NAME) {
-                String field = parser.currentName();
-                JsonToken value = parser.nextToken();
-                if ("data".equals(field) && value == JsonToken.START_ARRAY) {
-                    data = new ArrayList<>();
-                    while (parser.nextToken() != JsonToken.END_ARRAY) {
-                        if (data.size() == PAGE_SIZE) {
-                            throw new MalformedPageException(answer + " has more jobs than the limit of " + PAGE_SIZE);
-                        }
-                        data.add(mapper.readValue(parser, Object.class));
-                    }
-                } else {
-                    if ("success".equals(field)) {
-                        success = value == JsonToken.VALUE_TRUE;
-                    }
-                    parser.skipChildren();
-                }
-            }
-        } catch (JsonProcessingException e) {
-            throw new MalformedPageException(answer + " is not JSON (" + e.getOriginalMessage() + ")", e);
-        } catch (java.io.IOException e) {
-            throw new MalformedPageException(answer + " cannot be read (" + e.getMessage() + ")", e);
-        }
-        if (!success || data == null) {
-            throw new MalformedPageException(answer + " is not {\"success\":true,\"data\":[...]}");
-        }
-        return data;
-    }
 
     private static Instant createdAt(Map<?, ?> job) {
         if (job.get("createdAt") instanceof String text) {

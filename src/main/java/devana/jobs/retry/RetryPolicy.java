@@ -3,6 +3,8 @@ package devana.jobs.retry;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import devana.jobs.api.JobsPage;
+import devana.jobs.api.MalformedPageException;
 import devana.jobs.events.CloudEvents;
 import devana.jobs.events.EventOutbox;
 import devana.jobs.state.JobSnapshot;
@@ -176,10 +178,9 @@ public class RetryPolicy {
         Instant newerThan = exchange.getProperty(NEWER_THAN, Instant.class);
         List<?> jobs;
         try {
-            Object page = mapper.readValue(exchange.getMessage().getBody(String.class), Object.class);
-            jobs = page instanceof Map<?, ?> map && map.get("data") instanceof List<?> data ? data : List.of();
-        } catch (JsonProcessingException e) {
-            jobs = List.of();
+            jobs = JobsPage.read(mapper, exchange.getMessage().getBody(String.class), "GET /v1/jobs?targetId=");
+        } catch (MalformedPageException e) {
+            jobs = List.of(); // no evidence of an accepted retry
         }
         Instant after = newerThan == null ? Instant.MAX : newerThan;
         String found = null;
