@@ -11,7 +11,7 @@ import java.util.Random;
  * 10 % of the rest), and metadata shaped like the page's examples. Every draw comes from the caller's
  * seeded Random, so two workloads built from the same seed are identical.
  */
-final class JobKinds {
+public final class JobKinds {
 
     static final List<String> TYPES = List.of("EXTRACTION", "EMBEDDING", "SYNC", "IMPORT", "TRANSCRIPTION", "GENERATION");
     private static final int[] WEIGHTS = {35, 25, 10, 10, 10, 10};
@@ -20,7 +20,7 @@ final class JobKinds {
     private JobKinds() {
     }
 
-    static String type(Random random) {
+    public static String type(Random random) {
         int roll = random.nextInt(100);
         for (int i = 0; i < TYPES.size(); i++) {
             roll -= WEIGHTS[i];

@@ -23,6 +23,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 
 /**
  * One run, side by side: devana-jobs (the shipped jar, a child JVM, H2, every setting at its default)
@@ -153,46 +154,26 @@ final class Scenario {
 
     private static Side appSide(List<Transition> measured, RequestLog log, Map<String, Instant> completions,
                                 Instant from, Instant to) {
-        List<Double> all = new ArrayList<>();
-        List<Double> failures = new ArrayList<>();
-        List<Double> done = new ArrayList<>();
-        int retriable = 0;
-        int failuresMissed = 0;
-        int doneMeasured = 0;
-        int doneMissed = 0;
-        int posts = 0;
-        int twice = 0;
-        for (Transition t : measured) {
-            if (t.retriableFailure()) {
-                retriable++;
-                List<Instant> retries = log.retryPosts(t.targetId());
-                posts += retries.size();
-                twice += retries.size() > 1 ? 1 : 0;
-                if (retries.isEmpty()) {
-                    failuresMissed++;
-                } else {
-                    double ms = millis(t.at(), retries.get(0));
-                    failures.add(ms);
-                    all.add(ms);
-                }
-            } else if ("DONE".equals(t.status())) {
-                doneMeasured++;
-                Instant recorded = completions.get(t.jobId());
-                if (recorded == null) {
-                    doneMissed++;
-                } else {
-                    double ms = millis(t.at(), recorded);
-                    done.add(ms);
-                    all.add(ms);
-                }
-            }
-        }
-        return new Side(Stats.of(all), Stats.of(failures), Stats.of(done), Stats.of(List.of()), log.countByKind(from, to),
-                minutes(from, to), retriable, failuresMissed, doneMeasured, doneMissed, posts, twice);
+        return side(measured, log, from, to, t -> completions.get(t.jobId()), t -> null);
     }
 
     private static Side pageSide(List<Transition> measured, RequestLog log, Map<String, PageScripts.Outcome> outcomes,
                                  Instant from, Instant to) {
+        return side(measured, log, from, to, t -> outcomeAt(outcomes, t, "DONE"), t -> outcomeAt(outcomes, t, "ERROR"));
+    }
+
+    private static Instant outcomeAt(Map<String, PageScripts.Outcome> outcomes, Transition t, String status) {
+        PageScripts.Outcome outcome = outcomes.get(t.targetId());
+        return outcome != null && status.equals(outcome.status()) ? outcome.at() : null;
+    }
+
+    /**
+     * One client's figures over the measured transitions: a retriable failure ends at the first retry
+     * POST the emulator received for its target; a DONE job at doneAt; seenAt (a failure the client
+     * noticed without retrying it) is reported apart. A null instant is a miss.
+     */
+    private static Side side(List<Transition> measured, RequestLog log, Instant from, Instant to,
+                             Function<Transition, Instant> doneAt, Function<Transition, Instant> seenAt) {
         List<Double> all = new ArrayList<>();
         List<Double> failures = new ArrayList<>();
         List<Double> seen = new ArrayList<>();
@@ -204,7 +185,6 @@ final class Scenario {
         int posts = 0;
         int twice = 0;
         for (Transition t : measured) {
-            PageScripts.Outcome outcome = outcomes.get(t.targetId());
             if (t.retriableFailure()) {
                 retriable++;
                 List<Instant> retries = log.retryPosts(t.targetId());
@@ -217,17 +197,19 @@ final class Scenario {
                     failures.add(ms);
                     all.add(ms);
                 }
-                if (outcome != null && "ERROR".equals(outcome.status())) {
-                    seen.add(millis(t.at(), outcome.at()));
+                Instant noticed = seenAt.apply(t);
+                if (noticed != null) {
+                    seen.add(millis(t.at(), noticed));
                 }
             } else if ("DONE".equals(t.status())) {
                 doneMeasured++;
-                if (outcome != null && "DONE".equals(outcome.status())) {
-                    double ms = millis(t.at(), outcome.at());
+                Instant recorded = doneAt.apply(t);
+                if (recorded == null) {
+                    doneMissed++;
+                } else {
+                    double ms = millis(t.at(), recorded);
                     done.add(ms);
                     all.add(ms);
-                } else {
-                    doneMissed++;
                 }
             }
         }

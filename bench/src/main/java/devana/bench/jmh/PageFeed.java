@@ -2,6 +2,7 @@ package devana.bench.jmh;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import devana.bench.JobKinds;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -30,8 +31,6 @@ public final class PageFeed {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final DateTimeFormatter TIMESTAMP =
             DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
-    private static final List<String> TYPES = List.of("EXTRACTION", "EMBEDDING", "SYNC", "IMPORT", "TRANSCRIPTION", "GENERATION");
-    private static final int[] WEIGHTS = {35, 25, 10, 10, 10, 10};
     private static final Duration CYCLE = Duration.ofSeconds(5);
 
     private static final class Job {
@@ -161,7 +160,7 @@ public final class PageFeed {
     }
 
     private Job newJob(Instant createdAt) {
-        String type = type();
+        String type = JobKinds.type(random);
         long n = counter++;
         Map<String, Object> metadata = new LinkedHashMap<>();
         metadata.put("fileName", "rapport-" + n + ".pdf");
@@ -190,17 +189,6 @@ public final class PageFeed {
     private void touch(Job job) {
         job.updatedAt = clock;
         job.json = null;
-    }
-
-    private String type() {
-        int roll = random.nextInt(100);
-        for (int i = 0; i < TYPES.size(); i++) {
-            roll -= WEIGHTS[i];
-            if (roll < 0) {
-                return TYPES.get(i);
-            }
-        }
-        return TYPES.get(0);
     }
 
     private String render() {
