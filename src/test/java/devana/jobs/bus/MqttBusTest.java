@@ -77,6 +77,26 @@ class MqttBusTest {
         });
     }
 
+    @Test
+    void sends_a_job_type_that_is_no_plain_token_to_the_other_topic_and_keeps_publishing() throws Exception {
+        String prefix = "devana-test-" + scenario.run + "/jobs";
+        consumer.setCallback(new Collector(scenario));
+        consumer.subscribe(prefix + "/#", 1);
+        // A wildcard is refused in a topic to publish to: sent as is, this event would block the outbox.
+        String hostile = scenario.emulator.job().type("OCR/#").target("cm4docHostile" + scenario.run).status("PENDING").add();
+
+        scenario.drive("paho-mqtt5:" + prefix + "/${header.jobType}?brokerUrl=tcp://" + Service.HOST + ":"
+                + Service.MOSQUITTO.port() + "&qos=1", Map.of());
+        EventScenario.Delivery delivery = scenario.awaitAllDelivered();
+
+        scenario.assertTheScenarioHappened(delivery.outbox());
+        EventScenario.assertDeliveredExactlyTheOutbox(delivery.outbox(), delivery.received());
+        assertThat(delivery.received()).filteredOn(d -> d.subject().equals(hostile)).singleElement().satisfies(d -> {
+            assertThat(d.destination()).isEqualTo(prefix + "/OTHER");
+            assertThat(d.jobType()).as("the event keeps the type the API sent").isEqualTo("OCR/#");
+        });
+    }
+
     /** Records each message with its QoS, its Content Type and its User Properties as headers. */
     private record Collector(EventScenario scenario) implements MqttCallback {
         @Override
