@@ -48,6 +48,11 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
             throw new InvalidSettingException("devana.rate-limit.retry-share-percent (DEVANA_RATE_LIMIT_RETRY_SHARE_PERCENT) is "
                     + retryPercent + ": use 1 to 90");
         }
+        long stateRetention = number(properties, "jobs.state.retention-hours", "720");
+        if (stateRetention < 48) {
+            throw new InvalidSettingException("jobs.state.retention-hours (JOBS_STATE_RETENTION_HOURS) is " + stateRetention
+                    + ": the API shows a job for 24 h after its creation and change detection needs its state until then; use 48 or more");
+        }
         String strategy = optional(properties, "devana.poll.strategy").orElse("incremental");
         if (!strategy.equals("incremental") && !strategy.equals("full")) {
             throw new InvalidSettingException("devana.poll.strategy (DEVANA_POLL_STRATEGY) is '" + strategy
