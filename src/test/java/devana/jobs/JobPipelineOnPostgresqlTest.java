@@ -1,8 +1,16 @@
 package devana.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import devana.jobs.retry.RetryPolicy;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The pipeline suite on PostgreSQL: each test in a schema of its own, migrated from scratch by the app. */
@@ -11,6 +19,40 @@ class JobPipelineOnPostgresqlTest extends JobPipelineTest {
     @Override
     protected TestDatabase openDatabase(Path dataDir) throws Exception {
         return TestDatabase.postgresql();
+    }
+
+    /**
+     * Two instances deciding two failures of one target at once: the other instance's claim of attempt 1
+     * is written but not yet committed when this one counts (none used) and claims attempt 1 too. The
+     * database makes this claim wait for the other, then refuses it; the next cycle counts the other's
+     * attempt and, with one attempt allowed, decides EXHAUSTED. Nothing is sent twice.
+     */
+    @Test
+    void gives_one_attempt_number_of_a_target_to_one_instance_only() throws Exception {
+        RunningApp app = startApp(Map.of("devana.retry.max-attempts", "1"));
+        String target = "cm4docRace";
+        String failed;
+        try (Connection otherInstance = app.dataSource().getConnection()) {
+            otherInstance.setAutoCommit(false);
+            try (PreparedStatement claim = otherInstance.prepareStatement("INSERT INTO job_retries (failed_job_id, target_id, "
+                    + "target_key, job_type, attempt, outcome, http_status, decided_at, tries) VALUES (?, ?, ?, ?, 1, 'REQUESTED', 202, ?, 1)")) {
+                claim.setString(1, "cm4jobFailedSeenByTheOtherInstance");
+                claim.setString(2, target);
+                claim.setString(3, RetryPolicy.targetKey(target));
+                claim.setString(4, "EXTRACTION");
+                claim.setTimestamp(5, Timestamp.from(Instant.now()));
+                claim.executeUpdate();
+            }
+            failed = emulator.job().type("EXTRACTION").target(target).status("ERROR").add();
+            await().atMost(Duration.ofSeconds(20)).until(() -> app.count("SELECT COUNT(*) FROM pg_stat_activity "
+                    + "WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO job_retries%'") == 1);
+            otherInstance.commit();
+        }
+
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> app.count("SELECT COUNT(*) FROM job_retries WHERE failed_job_id = ? AND outcome = 'EXHAUSTED'", failed) == 1);
+        assertThat(emulator.retryRequests()).as("no second attempt 1 sent").isEmpty();
+        assertThat(app.count("SELECT COUNT(*) FROM job_retries WHERE target_id = ? AND attempt = 1", target)).isEqualTo(1);
     }
 
     @Test
@@ -23,6 +65,6 @@ class JobPipelineOnPostgresqlTest extends JobPipelineTest {
                 .contains("job_state", "job_completions", "job_retries", "job_events", "flyway_schema_history");
         assertThat(app.rows("SELECT version, success FROM flyway_schema_history WHERE version IS NOT NULL ORDER BY installed_rank"))
                 .extracting(row -> row.get("version") + ":" + row.get("success"))
-                .containsExactly("1:true", "2:true", "3:true");
+                .containsExactly("1:true", "2:true", "3:true", "4:true");
     }
 }

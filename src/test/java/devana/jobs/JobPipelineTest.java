@@ -27,7 +27,7 @@ abstract class JobPipelineTest {
     @TempDir
     Path dataDir;
 
-    private DevanaEmulator emulator;
+    protected DevanaEmulator emulator;
     private RunningApp app;
     private TestDatabase database;
 
@@ -61,7 +61,13 @@ abstract class JobPipelineTest {
     }
 
     protected RunningApp startApp() {
-        app = RunningApp.start(settings());
+        return startApp(Map.of());
+    }
+
+    protected RunningApp startApp(Map<String, String> extra) {
+        Map<String, String> settings = settings();
+        settings.putAll(extra);
+        app = RunningApp.start(settings);
         return app;
     }
 

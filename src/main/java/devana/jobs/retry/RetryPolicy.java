@@ -11,6 +11,9 @@ import devana.jobs.state.JobSnapshot;
 import devana.jobs.state.Transactions;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -19,6 +22,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -307,11 +311,13 @@ public class RetryPolicy {
         }
         String outcome = decision == Decision.REQUEST ? "FAILED" : decision.name();
         boolean claimed = Transactions.insertIfAbsent(connection,
-                "INSERT INTO job_retries (failed_job_id, target_id, job_type, attempt, outcome, http_status, decided_at, tries, next_try_at) "
-                        + "VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?)",
-                job.id(), job.targetId(), job.type(), attempt, outcome, now, decision == Decision.REQUEST ? 1 : 0,
-                decision == Decision.REQUEST ? now.plus(backoff(1)) : null);
+                "INSERT INTO job_retries (failed_job_id, target_id, target_key, job_type, attempt, outcome, http_status, decided_at, tries, next_try_at) "
+                        + "VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
+                job.id(), job.targetId(), targetKey(job.targetId()), job.type(), attempt, outcome, now,
+                decision == Decision.REQUEST ? 1 : 0, decision == Decision.REQUEST ? now.plus(backoff(1)) : null);
         if (!claimed) {
+            // Another instance decided this job, or took this attempt number for the target (V4): the
+            // job is still in ERROR, so the next cycle decides it again, counting that instance's try.
             return new Claim(Decision.NONE, null, false);
         }
         if (decision != Decision.REQUEST) {
@@ -324,6 +330,20 @@ public class RetryPolicy {
     static Duration backoff(int tries) {
         long seconds = Math.min(300, 1L << Math.min(tries, 9));
         return Duration.ofSeconds(seconds);
+    }
+
+    /** What the database keys a target by (job_retries.target_key): SHA-256 of its id, in hex; null without one. */
+    public static String targetKey(String targetId) {
+        if (targetId == null) {
+            return null;
+        }
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256")
+                    .digest(targetId.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java runtime has SHA-256", e);
+        }
     }
 
     private static int usedAttempts(Connection connection, JobSnapshot job) throws SQLException {
