@@ -4,10 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import devana.jobs.retry.RetryPolicy;
+import devana.jobs.state.Transactions;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -34,15 +33,9 @@ class JobPipelineOnPostgresqlTest extends JobPipelineTest {
         String failed;
         try (Connection otherInstance = app.dataSource().getConnection()) {
             otherInstance.setAutoCommit(false);
-            try (PreparedStatement claim = otherInstance.prepareStatement("INSERT INTO job_retries (failed_job_id, target_id, "
-                    + "target_key, job_type, attempt, outcome, http_status, decided_at, tries) VALUES (?, ?, ?, ?, 1, 'REQUESTED', 202, ?, 1)")) {
-                claim.setString(1, "cm4jobFailedSeenByTheOtherInstance");
-                claim.setString(2, target);
-                claim.setString(3, RetryPolicy.targetKey(target));
-                claim.setString(4, "EXTRACTION");
-                claim.setTimestamp(5, Timestamp.from(Instant.now()));
-                claim.executeUpdate();
-            }
+            Transactions.update(otherInstance, "INSERT INTO job_retries (failed_job_id, target_id, target_key, job_type, attempt, "
+                    + "outcome, http_status, decided_at, tries) VALUES ('cm4jobFailedSeenByTheOtherInstance', ?, ?, 'EXTRACTION', 1, "
+                    + "'REQUESTED', 202, ?, 1)", target, RetryPolicy.targetKey(target), Instant.now());
             failed = emulator.job().type("EXTRACTION").target(target).status("ERROR").add();
             await().atMost(Duration.ofSeconds(20)).until(() -> app.count("SELECT COUNT(*) FROM pg_stat_activity "
                     + "WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO job_retries%'") == 1);
