@@ -3,49 +3,22 @@ package devana.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import devana.jobs.emulator.DevanaEmulator;
-import devana.jobs.emulator.EmulatorOptions;
-import devana.jobs.emulator.RetryOutcome;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** /observe/health (liveness, readiness per dependency) and /observe/metrics over real HTTP. */
-class HealthAndMetricsTest {
+class HealthAndMetricsTest extends AppOnEmulatorTest {
 
     private static final Duration CYCLES = Duration.ofSeconds(20);
 
-    @TempDir
-    Path dataDir;
-
-    private DevanaEmulator emulator;
-    private RunningApp app;
-
-    @BeforeEach
-    void startEmulator() {
-        emulator = DevanaEmulator.start(EmulatorOptions.forTests());
-        emulator.setRetryOutcome((target, type) -> RetryOutcome.STAY_PENDING);
-    }
-
-    @AfterEach
-    void stopAll() throws Exception {
-        if (app != null) {
-            app.close();
-        }
-        emulator.close();
-    }
-
     @Test
     void is_live_and_ready_with_database_api_and_bus_each_reported() {
-        app = RunningApp.start(RunningApp.settings(emulator, dataDir));
+        startApp();
 
         await().atMost(CYCLES).until(() -> Http.get(app.url("/observe/health/ready")).statusCode() == 200);
         Map<String, Object> ready = Json.read(Http.get(app.url("/observe/health/ready?data=true")).body());
@@ -63,10 +36,7 @@ class HealthAndMetricsTest {
 
     @Test
     void readiness_answers_503_naming_the_api_when_no_poll_succeeds_while_liveness_stays_up() {
-        Map<String, String> settings = RunningApp.settings(emulator, dataDir);
-        settings.put("devana.api-key", "not-the-key");
-        settings.put("jobs.health.max-poll-age", "3000");
-        app = RunningApp.start(settings);
+        startApp(Map.of("devana.api-key", "not-the-key", "jobs.health.max-poll-age", "3000"));
 
         await().atMost(CYCLES).until(() -> app.counter("devana.api.failures", "status", "401") >= 1);
         HttpResponse<String> ready = Http.get(app.url("/observe/health/ready"));
@@ -83,9 +53,7 @@ class HealthAndMetricsTest {
     @Test
     void readiness_answers_503_naming_the_bus_when_the_events_endpoint_refuses_events() {
         emulator.job().type("SYNC").status("PENDING").add();
-        Map<String, String> settings = RunningApp.settings(emulator, dataDir);
-        settings.put("jobs.events.uri", "http://127.0.0.1:" + RunningApp.freePort() + "/nobody-listens");
-        app = RunningApp.start(settings);
+        startApp(Map.of("jobs.events.uri", "http://127.0.0.1:" + RunningApp.freePort() + "/nobody-listens"));
 
         await().atMost(CYCLES).until(() -> Http.get(app.url("/observe/health/ready")).statusCode() == 503);
         Map<String, Object> body = Json.read(Http.get(app.url("/observe/health/ready?data=true")).body());
@@ -103,7 +71,7 @@ class HealthAndMetricsTest {
         emulator.job().type("EXTRACTION").target("cm4docM").status("ERROR").error("corrupted xref table").add();
         emulator.job().type("EMBEDDING").status("DONE").progress(100).add();
         emulator.job().type("IMPORT").status("IN_PROGRESS").progress(30).add();
-        app = RunningApp.start(RunningApp.settings(emulator, dataDir));
+        startApp();
         await().atMost(CYCLES).until(() -> emulator.retryRequests().size() == 1 && app.receivedEvents().size() >= 4);
         long pollsBefore = getJobsRequests();
         await().atMost(CYCLES).until(() -> getJobsRequests() >= pollsBefore + 1);
@@ -130,7 +98,7 @@ class HealthAndMetricsTest {
         // the unreadable job is the older one: a handled failure ends the cycle's split (stopOnException)
         emulator.job().id("bad id with spaces").type("SYNC").status("PENDING").createdAt(java.time.Instant.now().minusSeconds(60)).add();
         emulator.job().type("SYNC").status("IN_PROGRESS").progress(250).add();
-        app = RunningApp.start(RunningApp.settings(emulator, dataDir));
+        startApp();
         await().atMost(CYCLES).until(() -> app.counter("devana.jobs.invalid") >= 2);
         await().atMost(CYCLES).until(() -> app.counter("devana.jobs.observed") >= 1);
 

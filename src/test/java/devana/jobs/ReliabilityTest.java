@@ -3,12 +3,8 @@ package devana.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import devana.jobs.emulator.DevanaEmulator;
-import devana.jobs.emulator.EmulatorOptions;
 import devana.jobs.emulator.Fault;
 import devana.jobs.emulator.RecordedRequest;
-import devana.jobs.emulator.RetryOutcome;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -17,35 +13,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.h2.tools.Server;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Nothing lost, nothing twice, within the API's budget: faults of the bus, the API and the database. */
-class ReliabilityTest {
+class ReliabilityTest extends AppOnEmulatorTest {
 
     private static final Duration CYCLES = Duration.ofSeconds(30);
-
-    @TempDir
-    Path dataDir;
-
-    private DevanaEmulator emulator;
-    private RunningApp app;
-
-    @BeforeEach
-    void startEmulator() {
-        emulator = DevanaEmulator.start(EmulatorOptions.forTests());
-        emulator.setRetryOutcome((target, type) -> RetryOutcome.STAY_PENDING);
-    }
-
-    @AfterEach
-    void stopAll() throws Exception {
-        if (app != null) {
-            app.close();
-        }
-        emulator.close();
-    }
 
     @Test
     void delivers_every_event_in_order_after_the_bus_was_down() throws Exception {
@@ -55,10 +28,7 @@ class ReliabilityTest {
             for (int i = 0; i < 5; i++) {
                 jobs.add(emulator.job().type("TRANSCRIPTION").status("PENDING").add());
             }
-            Map<String, String> settings = RunningApp.settings(emulator, dataDir);
-            settings.put("jobs.events.uri", sink.uri());
-            settings.put("jobs.events.backoff-max", "1500");
-            app = RunningApp.start(settings);
+            startApp(Map.of("jobs.events.uri", sink.uri(), "jobs.events.backoff-max", "1500"));
 
             await().atMost(CYCLES).until(() -> app.count("SELECT COUNT(*) FROM job_events") == 5 && sink.refused() >= 2);
             for (String id : jobs) {
@@ -91,10 +61,7 @@ class ReliabilityTest {
 
     @Test
     void keeps_a_share_of_the_budget_for_retries_and_the_rest_for_polls() throws Exception {
-        Map<String, String> settings = RunningApp.settings(emulator, dataDir);
-        settings.put("devana.rate-limit.per-minute", "10");
-        settings.put("devana.rate-limit.retry-share-percent", "30");
-        app = RunningApp.start(settings);
+        startApp(Map.of("devana.rate-limit.per-minute", "10", "devana.rate-limit.retry-share-percent", "30"));
         // a storm of failures while the app runs (failures older than its start are looked up first)
         for (int i = 0; i < 8; i++) {
             emulator.job().type("EXTRACTION").target("cm4docStorm" + i).status("ERROR").add();
@@ -119,9 +86,7 @@ class ReliabilityTest {
     void backs_off_exponentially_on_server_errors_and_recovers_alone() throws Exception {
         emulator.injectFault("GET /v1/jobs", Fault.html(503), 3);
         emulator.job().type("SYNC").status("DONE").add();
-        Map<String, String> settings = RunningApp.settings(emulator, dataDir);
-        settings.put("devana.backoff.base", "3000");
-        app = RunningApp.start(settings);
+        startApp(Map.of("devana.backoff.base", "3000"));
 
         await().atMost(Duration.ofSeconds(60)).until(() -> app.count("SELECT COUNT(*) FROM job_completions") == 1);
         List<Instant> at = emulator.requests().stream().map(RecordedRequest::at).toList();
@@ -135,7 +100,7 @@ class ReliabilityTest {
     @Test
     void stops_hammering_a_key_that_stopped_working_and_stays_up() throws Exception {
         emulator.job().type("IMPORT").status("PENDING").add();
-        app = RunningApp.start(RunningApp.settings(emulator, dataDir));
+        startApp();
         await().atMost(CYCLES).until(() -> app.count("SELECT COUNT(*) FROM job_state") == 1);
 
         emulator.setApiKey("rotated-key");
@@ -164,7 +129,7 @@ class ReliabilityTest {
         String huge = "{\"success\":true,\"data\":[" + "{\"id\":\"x\"},".repeat(1_000_000) + "{\"id\":\"y\"}]}";
         emulator.injectFault("GET /v1/jobs", new Fault(200, "application/json", huge, Map.of(), null), 1);
         String real = emulator.job().type("EMBEDDING").status("DONE").add();
-        app = RunningApp.start(RunningApp.settings(emulator, dataDir));
+        startApp();
 
         await().atMost(CYCLES).until(() -> app.count("SELECT COUNT(*) FROM job_completions WHERE job_id = ?", real) == 1);
         assertThat(app.rows("SELECT job_id, status, progress FROM job_state ORDER BY job_id"))
@@ -183,9 +148,7 @@ class ReliabilityTest {
                 "-baseDir", dataDir.toString()).start();
         int port = database.getPort();
         String job = emulator.job().type("GENERATION").status("IN_PROGRESS").progress(10).add();
-        Map<String, String> settings = RunningApp.settings(emulator, dataDir);
-        settings.put("jobs.db.url", "jdbc:h2:tcp://127.0.0.1:" + port + "/devana-jobs");
-        app = RunningApp.start(settings);
+        startApp(Map.of("jobs.db.url", "jdbc:h2:tcp://127.0.0.1:" + port + "/devana-jobs"));
         await().atMost(CYCLES).until(() -> app.count("SELECT COUNT(*) FROM job_state") == 1);
 
         database.stop();

@@ -3,40 +3,29 @@ package devana.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import devana.jobs.emulator.DevanaEmulator;
-import devana.jobs.emulator.EmulatorOptions;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** GET /api/stats and GET /api/jobs over real HTTP, against what the emulator itself shows. */
 @SuppressWarnings("unchecked")
-class StatsApiTest {
+class StatsApiTest extends AppOnEmulatorTest {
 
     private static final Duration CYCLES = Duration.ofSeconds(20);
 
-    @TempDir
-    Path dataDir;
-
-    private DevanaEmulator emulator;
-    private RunningApp app;
     private String doneGeneration;
     private String runningExtraction;
 
     @BeforeEach
-    void startAll() {
-        emulator = DevanaEmulator.start(EmulatorOptions.forTests());
+    void startOnNineJobs() {
         // nine jobs, none of whose failures makes the routes create a new job (no retry POST)
         emulator.job().type("SYNC").status("PENDING").add();
         emulator.job().type("SYNC").status("PENDING").add();
@@ -47,15 +36,9 @@ class StatsApiTest {
         emulator.job().type("SYNC").status("ERROR").progress(20).error("SharePoint 403").add();
         emulator.job().type("GENERATION").status("ERROR").error("context window exceeded").add();
         emulator.job().type("EXTRACTION").target("../x").status("ERROR").error("bad target").add();
-        app = RunningApp.start(RunningApp.settings(emulator, dataDir));
+        startApp();
         await().atMost(CYCLES).until(() -> app.count("SELECT COUNT(*) FROM job_state") == 9
                 && app.count("SELECT COUNT(*) FROM job_retries") == 3);
-    }
-
-    @AfterEach
-    void stopAll() throws Exception {
-        app.close();
-        emulator.close();
     }
 
     @Test

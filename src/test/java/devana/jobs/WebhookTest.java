@@ -3,64 +3,33 @@ package devana.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import devana.jobs.emulator.DevanaEmulator;
-import devana.jobs.emulator.EmulatorOptions;
-import devana.jobs.emulator.RetryOutcome;
 import devana.jobs.emulator.WebhookDelivery;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** POST /webhook/job-status over real HTTP: the emulator pushes signed webhooks, the app records them. */
-class WebhookTest {
+class WebhookTest extends AppOnEmulatorTest {
 
     private static final Duration CYCLES = Duration.ofSeconds(20);
     private static final String SECRET = "whsec-test-3f9a1c";
     private static final String POLL_ROUTE = "poll-devana-jobs-every-interval";
 
-    @TempDir
-    Path dataDir;
-
-    private DevanaEmulator emulator;
-    private RunningApp app;
-
-    @BeforeEach
-    void startEmulator() {
-        emulator = DevanaEmulator.start(EmulatorOptions.forTests());
-        emulator.setRetryOutcome((target, type) -> RetryOutcome.STAY_PENDING);
-    }
-
-    @AfterEach
-    void stopAll() throws Exception {
-        if (app != null) {
-            app.close();
-        }
-        emulator.close();
-    }
-
-    private RunningApp startApp(String secret) {
-        Map<String, String> settings = RunningApp.settings(emulator, dataDir);
-        if (secret != null) {
-            settings.put("devana.webhook.secret", secret);
-        }
-        app = RunningApp.start(settings);
+    private RunningApp startAppWithSecret(String secret) {
+        startApp(secret == null ? Map.of() : Map.of("devana.webhook.secret", secret));
         emulator.sendWebhooks(app.url("/webhook/job-status"), SECRET);
         return app;
     }
 
     @Test
     void answers_503_and_says_why_when_no_secret_is_configured() throws Exception {
-        startApp(null);
+        startAppWithSecret(null);
         byte[] body = push("cm4jobNoSecret", "DONE", "EXTRACTION");
 
         HttpResponse<String> response = post(body, sign(SECRET, body));
@@ -74,7 +43,7 @@ class WebhookTest {
 
     @Test
     void refuses_a_missing_wrong_or_malformed_signature_with_401_and_records_nothing() throws Exception {
-        startApp(SECRET);
+        startAppWithSecret(SECRET);
         byte[] body = push("cm4jobForged", "DONE", "EXTRACTION");
         byte[] tampered = push("cm4jobForged", "ERROR", "EXTRACTION");
 
@@ -94,7 +63,7 @@ class WebhookTest {
 
     @Test
     void refuses_a_malformed_push_with_400_and_says_what_is_wrong() throws Exception {
-        startApp(SECRET);
+        startAppWithSecret(SECRET);
         Map<String, String> malformed = Map.of(
                 "not json", "the body is not JSON",
                 "[1,2]", "must be a JSON object",
@@ -113,7 +82,7 @@ class WebhookTest {
 
     @Test
     void takes_a_body_of_64_KiB_and_refuses_one_byte_more_with_413() throws Exception {
-        startApp(SECRET);
+        startAppWithSecret(SECRET);
         byte[] limit = paddedPush("cm4jobBig", 64 * 1024);
         byte[] over = paddedPush("cm4jobBigger", 64 * 1024 + 1);
 
@@ -127,13 +96,13 @@ class WebhookTest {
 
     @Test
     void answers_only_post() {
-        startApp(SECRET);
+        startAppWithSecret(SECRET);
         assertThat(Http.get(app.url("/webhook/job-status")).statusCode()).isEqualTo(405);
     }
 
     @Test
     void records_a_signed_push_like_a_polled_job_with_its_completion_and_event() throws Exception {
-        startApp(SECRET);
+        startAppWithSecret(SECRET);
         byte[] body = ("{\"jobId\":\"cm4jobPushed\",\"status\":\"DONE\",\"targetId\":\"cm4docP\",\"type\":\"EXTRACTION\","
                 + "\"metadata\":{\"fileName\":\"rapport.pdf\",\"pageCount\":12},\"deliveryId\":\"d-1\"}").getBytes(StandardCharsets.UTF_8);
 
@@ -157,7 +126,7 @@ class WebhookTest {
     @Test
     void a_done_push_and_a_later_poll_of_the_same_state_make_one_event() throws Exception {
         String id = emulator.job().type("EMBEDDING").status("IN_PROGRESS").progress(40).add();
-        startApp(SECRET);
+        startAppWithSecret(SECRET);
         await().atMost(CYCLES).until(() -> eventsOf(id).size() == 1);
         app.context().getRouteController().stopRoute(POLL_ROUTE);
 
@@ -180,7 +149,7 @@ class WebhookTest {
     @Test
     void a_failure_pushed_before_the_poll_is_one_error_event_and_the_poll_fills_in_its_progress() throws Exception {
         String id = emulator.job().type("SYNC").status("IN_PROGRESS").progress(45).add();
-        startApp(SECRET);
+        startAppWithSecret(SECRET);
         await().atMost(CYCLES).until(() -> eventsOf(id).size() == 1);
         app.context().getRouteController().stopRoute(POLL_ROUTE);
 
@@ -202,7 +171,7 @@ class WebhookTest {
     @Test
     void a_push_of_a_state_the_poll_already_saw_is_accepted_and_announces_nothing() throws Exception {
         String id = emulator.job().type("IMPORT").status("IN_PROGRESS").progress(70).add();
-        startApp(SECRET);
+        startAppWithSecret(SECRET);
         await().atMost(CYCLES).until(() -> eventsOf(id).size() == 1);
 
         WebhookDelivery again = emulator.pushWebhook(id);
@@ -217,7 +186,7 @@ class WebhookTest {
     @Test
     void a_late_push_of_an_earlier_status_never_reopens_a_finished_job() throws Exception {
         String id = emulator.job().type("GENERATION").status("DONE").progress(100).add();
-        startApp(SECRET);
+        startAppWithSecret(SECRET);
         await().atMost(CYCLES).until(() -> eventsOf(id).size() == 1);
         Map<String, Object> job = emulator.jobJson(id);
         byte[] late = ("{\"jobId\":\"" + id + "\",\"status\":\"IN_PROGRESS\",\"targetId\":\"" + job.get("targetId")
@@ -235,7 +204,7 @@ class WebhookTest {
     @Test
     void the_emulator_pushes_each_status_change_of_a_running_job_and_every_push_is_accepted() throws Exception {
         String id = emulator.job().type("TRANSCRIPTION").status("PENDING").add();
-        startApp(SECRET);
+        startAppWithSecret(SECRET);
         emulator.update(id, "IN_PROGRESS", 10);
         emulator.update(id, "IN_PROGRESS", 60);
         emulator.update(id, "DONE", 100);
