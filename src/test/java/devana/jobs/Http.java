@@ -18,7 +18,13 @@ public final class Http {
     }
 
     public static HttpResponse<String> get(String url) {
-        return send(HttpRequest.newBuilder(URI.create(url)).GET());
+        return get(url, Map.of());
+    }
+
+    public static HttpResponse<String> get(String url, Map<String, String> headers) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).GET();
+        headers.forEach(request::header);
+        return send(request);
     }
 
     public static HttpResponse<String> post(String url, byte[] body, Map<String, String> headers) {

@@ -90,15 +90,20 @@ class ProcessLifecycleTest {
     }
 
     @Test
-    void takes_the_webhook_secret_from_the_environment_and_never_writes_it_to_its_output() throws Exception {
+    void takes_its_secrets_from_the_environment_and_never_writes_them_to_its_output() throws Exception {
         String secret = "whsec-must-not-leak-7c1e";
+        String login = "ops:viewer-pass-must-not-leak";
         int port = RunningApp.freePort();
         Path log = dataDir.resolve("app.log");
-        process = launch(Map.of("DEVANA_WEBHOOK_SECRET", secret, "CAMEL_SERVER_PORT", String.valueOf(port),
-                "JOBS_LOG_LEVEL", "DEBUG"), log);
+        process = launch(Map.of("DEVANA_WEBHOOK_SECRET", secret, "JOBS_HTTP_VIEWER_LOGIN", login,
+                "CAMEL_SERVER_PORT", String.valueOf(port), "JOBS_LOG_LEVEL", "DEBUG"), log);
         await().atMost(Duration.ofSeconds(40)).until(() -> Files.readString(log).contains("webhook on"));
         await().atMost(Duration.ofSeconds(40)).ignoreExceptions()
                 .until(() -> Http.get("http://127.0.0.1:" + port + "/observe/health/ready").statusCode() == 200);
+        assertThat(Http.get("http://127.0.0.1:" + port + "/api/stats").statusCode()).isEqualTo(401);
+        assertThat(Http.get("http://127.0.0.1:" + port + "/api/stats", Map.of("Authorization", "Basic "
+                + java.util.Base64.getEncoder().encodeToString(login.getBytes(java.nio.charset.StandardCharsets.UTF_8)))).statusCode())
+                .isEqualTo(200);
         emulator.sendWebhooks("http://127.0.0.1:" + port + "/webhook/job-status", secret);
         String id = emulator.job().type("SYNC").status("PENDING").add();
         emulator.update(id, "IN_PROGRESS", 5);
@@ -111,7 +116,8 @@ class ProcessLifecycleTest {
 
         process.destroy();
         process.waitFor(15, TimeUnit.SECONDS);
-        assertThat(Files.readString(log)).contains("webhook push refused (HTTP 401)").doesNotContain(secret);
+        assertThat(Files.readString(log)).contains("webhook push refused (HTTP 401)").doesNotContain(secret)
+                .doesNotContain("viewer-pass-must-not-leak");
     }
 
     @Test

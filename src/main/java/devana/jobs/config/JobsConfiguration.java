@@ -8,6 +8,7 @@ import devana.jobs.api.ApiTraffic;
 import devana.jobs.api.DevanaApiAuth;
 import devana.jobs.api.PollPlanner;
 import devana.jobs.dashboard.DashboardAssets;
+import devana.jobs.dashboard.ViewerLogin;
 import devana.jobs.emulator.DevanaEmulator;
 import devana.jobs.emulator.EmulatorOptions;
 import devana.jobs.errors.FailureReport;
@@ -107,6 +108,13 @@ public class JobsConfiguration implements CamelConfiguration {
         registry.bind("cloudEventBindings", new CloudEventBindings(eventsUri, mapper));
         registry.bind("pollWatch", pollWatch);
         registry.bind("dashboardAssets", new DashboardAssets());
+        String viewerLogin = context.getPropertiesComponent().resolveProperty(ViewerLogin.KEY)
+                .filter(login -> !login.isBlank()).orElse(null);
+        try {
+            registry.bind("viewerLogin", new ViewerLogin(viewerLogin, metrics));
+        } catch (IllegalArgumentException e) {
+            throw new Settings.InvalidSettingException(e.getMessage());
+        }
         registry.bind("trackedJobs", new TrackedJobs(dataSource, mapper, clock, pollWatch));
         WebhookReceiver webhooks = new WebhookReceiver(webhookSecret, mapper, metrics);
         registry.bind("webhookReceiver", webhooks);
