@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import devana.jobs.api.ListingQuery;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -17,7 +18,6 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -392,26 +392,18 @@ public final class DevanaEmulator implements AutoCloseable {
     }
 
     private Response listJobs(String rawQuery, Instant now) {
-        Map<String, String> params = parseQuery(rawQuery);
+        Map<String, String> params = ListingQuery.parameters(rawQuery);
         String status = params.get("type");
         if (status != null && !STATUS_FILTERS.contains(status)) {
             return error(400, "type must be one of PENDING, IN_PROGRESS, DONE, ERROR");
         }
-        long limit = params.containsKey("limit") ? wholeNumber(params.get("limit")) : 25;
-        if (limit < 1) {
-            return error(400, "limit must be a positive integer");
+        ListingQuery window;
+        try {
+            window = ListingQuery.of(params);
+        } catch (ListingQuery.Refused e) {
+            return error(400, e.getMessage());
         }
-        if (limit > 100) {
-            return error(400, "limit must be <= 100");
-        }
-        long offset = params.containsKey("offset") ? wholeNumber(params.get("offset")) : 0;
-        if (offset < 0) {
-            return error(400, "offset must be a non-negative integer");
-        }
-        if (offset > 1000) {
-            return error(400, "offset must be <= 1000");
-        }
-        List<Map<String, Object>> page = store.page(now, params.get("targetId"), status, (int) offset, (int) limit);
+        List<Map<String, Object>> page = store.page(now, params.get("targetId"), status, window.offset(), window.limit());
         return ok(200, page);
     }
 
@@ -501,37 +493,6 @@ public final class DevanaEmulator implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("cannot serialise a job", e);
         }
-    }
-
-    /** First value of each parameter, form-decoded. */
-    private static Map<String, String> parseQuery(String rawQuery) {
-        Map<String, String> params = new HashMap<>();
-        if (rawQuery == null || rawQuery.isEmpty()) {
-            return params;
-        }
-        for (String pair : rawQuery.split("&")) {
-            int eq = pair.indexOf('=');
-            String name = decodeQueryPart(eq < 0 ? pair : pair.substring(0, eq));
-            String value = eq < 0 ? "" : decodeQueryPart(pair.substring(eq + 1));
-            params.putIfAbsent(name, value);
-        }
-        return params;
-    }
-
-    private static String decodeQueryPart(String part) {
-        try {
-            return URLDecoder.decode(part, StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            return part;
-        }
-    }
-
-    /** The value as a non-negative number, Long.MAX_VALUE when too long to matter, -1 when not a number. */
-    private static long wholeNumber(String value) {
-        if (!value.matches("\\d+")) {
-            return -1;
-        }
-        return value.length() > 18 ? Long.MAX_VALUE : Long.parseLong(value);
     }
 
     private static Instant now() {

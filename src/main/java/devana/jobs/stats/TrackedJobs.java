@@ -3,11 +3,10 @@ package devana.jobs.stats;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import devana.jobs.api.ListingQuery;
 import devana.jobs.events.EventOutbox;
 import devana.jobs.health.PollWatch;
 import devana.jobs.state.Transactions;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -103,7 +102,7 @@ public class TrackedJobs {
      */
     public void list(Exchange exchange) {
         Message message = exchange.getMessage();
-        Map<String, String> query = parseQuery(message.getHeader(Exchange.HTTP_QUERY, String.class));
+        Map<String, String> query = ListingQuery.parameters(message.getHeader(Exchange.HTTP_QUERY, String.class));
         String status = query.get("status");
         String type = query.get("type");
         String targetId = query.get("targetId");
@@ -115,22 +114,11 @@ public class TrackedJobs {
             refuse(message, "type must be a job type such as EXTRACTION or EMBEDDING");
             return;
         }
-        long limit = query.containsKey("limit") ? wholeNumber(query.get("limit")) : 25;
-        if (limit < 1) {
-            refuse(message, "limit must be a positive integer");
-            return;
-        }
-        if (limit > 100) {
-            refuse(message, "limit must be <= 100");
-            return;
-        }
-        long offset = query.containsKey("offset") ? wholeNumber(query.get("offset")) : 0;
-        if (offset < 0) {
-            refuse(message, "offset must be a non-negative integer");
-            return;
-        }
-        if (offset > 1000) {
-            refuse(message, "offset must be <= 1000");
+        ListingQuery window;
+        try {
+            window = ListingQuery.of(query);
+        } catch (ListingQuery.Refused e) {
+            refuse(message, e.getMessage());
             return;
         }
 
@@ -151,8 +139,8 @@ public class TrackedJobs {
             params.add(targetId);
         }
         sql.append(" ORDER BY s.changed_at DESC, s.job_id OFFSET ? ROWS FETCH NEXT ? ROWS ONLY");
-        params.add(offset);
-        params.add(limit);
+        params.add(window.offset());
+        params.add(window.limit());
 
         try (Connection connection = dataSource.getConnection();
              PreparedStatement select = Transactions.query(connection, sql.toString(), params.toArray());
@@ -228,37 +216,5 @@ public class TrackedJobs {
 
     private static String text(Instant instant) {
         return instant == null ? null : instant.toString();
-    }
-
-    /** First value of each parameter, form-decoded (as the Devana API reads its query). */
-    static Map<String, String> parseQuery(String rawQuery) {
-        Map<String, String> params = new LinkedHashMap<>();
-        if (rawQuery == null || rawQuery.isEmpty()) {
-            return params;
-        }
-        for (String pair : rawQuery.split("&")) {
-            if (pair.isEmpty()) {
-                continue;
-            }
-            int eq = pair.indexOf('=');
-            params.putIfAbsent(decode(eq < 0 ? pair : pair.substring(0, eq)), eq < 0 ? "" : decode(pair.substring(eq + 1)));
-        }
-        return params;
-    }
-
-    private static String decode(String part) {
-        try {
-            return URLDecoder.decode(part, StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            return part;
-        }
-    }
-
-    /** The value as a non-negative number, Long.MAX_VALUE when too long to matter, -1 when not a number. */
-    private static long wholeNumber(String value) {
-        if (!value.matches("\\d+")) {
-            return -1;
-        }
-        return value.length() > 18 ? Long.MAX_VALUE : Long.parseLong(value);
     }
 }
