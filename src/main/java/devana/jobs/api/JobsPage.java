@@ -35,7 +35,7 @@ public final class JobsPage {
                 if ("data".equals(field) && value == JsonToken.START_ARRAY) {
                     data = new ArrayList<>();
                     while (parser.nextToken() != JsonToken.END_ARRAY) {
-                        if (data.size() == PollPlanner.PAGE_SIZE) {
+                        if (data.size() == ListingQuery.MAX_LIMIT) {
                             throw new MalformedPageException(answer + " has more jobs than the limit of " + PollPlanner.PAGE_SIZE);
                         }
                         data.add(mapper.readValue(parser, Object.class));

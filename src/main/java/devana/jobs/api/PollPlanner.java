@@ -41,8 +41,8 @@ import org.slf4j.LoggerFactory;
  */
 public class PollPlanner {
 
-    public static final int PAGE_SIZE = 100;
-    public static final int MAX_OFFSET = 1000;
+    /** Every query asks for the most jobs the API gives at once. */
+    static final int PAGE_SIZE = ListingQuery.MAX_LIMIT;
 
     private static final Logger LOG = LoggerFactory.getLogger("devana.jobs.poll");
     private static final Pattern LOOKUP_SAFE = Pattern.compile("[A-Za-z0-9_-]{1,128}");
@@ -98,7 +98,7 @@ public class PollPlanner {
             }
             lookupFound |= query.lookupJobId != null && query.lookupJobId.equals(id);
         }
-        boolean fullPage = jobs.size() >= PAGE_SIZE && query.offset + PAGE_SIZE <= MAX_OFFSET;
+        boolean fullPage = jobs.size() >= PAGE_SIZE && query.offset + PAGE_SIZE <= ListingQuery.MAX_OFFSET;
         if (query.phase == Phase.LOOKUP && !lookupFound) {
             ledger.markGone(query.lookupJobId);
             LOG.info("job {} is no longer shown by the API (killed, or past its 24 h window): no longer tracked",

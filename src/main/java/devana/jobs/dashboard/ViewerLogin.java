@@ -38,10 +38,6 @@ public class ViewerLogin {
                 .description("requests to the dashboard or /api refused for a missing or wrong login").register(metrics);
     }
 
-    public boolean required() {
-        return expected != null;
-    }
-
     /** Whether this request must be answered 401: a login is configured and the request does not carry it. */
     public boolean refuses(Exchange exchange) {
         if (expected == null) {
