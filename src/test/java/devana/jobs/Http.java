@@ -27,6 +27,12 @@ public final class Http {
         return send(request);
     }
 
+    /** The Authorization header of an HTTP Basic login, "user:password". */
+    public static Map<String, String> basic(String login) {
+        return Map.of("Authorization", "Basic " + java.util.Base64.getEncoder()
+                .encodeToString(login.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
     public static HttpResponse<String> post(String url, byte[] body, Map<String, String> headers) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));

@@ -101,9 +101,7 @@ class ProcessLifecycleTest {
         await().atMost(Duration.ofSeconds(40)).ignoreExceptions()
                 .until(() -> Http.get("http://127.0.0.1:" + port + "/observe/health/ready").statusCode() == 200);
         assertThat(Http.get("http://127.0.0.1:" + port + "/api/stats").statusCode()).isEqualTo(401);
-        assertThat(Http.get("http://127.0.0.1:" + port + "/api/stats", Map.of("Authorization", "Basic "
-                + java.util.Base64.getEncoder().encodeToString(login.getBytes(java.nio.charset.StandardCharsets.UTF_8)))).statusCode())
-                .isEqualTo(200);
+        assertThat(Http.get("http://127.0.0.1:" + port + "/api/stats", Http.basic(login)).statusCode()).isEqualTo(200);
         emulator.sendWebhooks("http://127.0.0.1:" + port + "/webhook/job-status", secret);
         String id = emulator.job().type("SYNC").status("PENDING").add();
         emulator.update(id, "IN_PROGRESS", 5);

@@ -82,15 +82,19 @@ public final class RunningApp implements AutoCloseable {
         return new RunningApp(main, thread);
     }
 
-    /** Starts the app and returns what stopped it from starting (null if it started). */
-    public static Throwable startupFailure(Map<String, String> settings) {
+    /** Starts the app and returns what stopped it from starting: the messages of the failure and its causes, one a line (null if it started). */
+    public static String startupFailure(Map<String, String> settings) {
         Main main = DevanaJobs.create();
         settings.forEach(main::addOverrideProperty);
         try {
             main.run();
             return null;
-        } catch (Throwable e) {
-            return e;
+        } catch (Throwable failure) {
+            StringBuilder messages = new StringBuilder();
+            for (Throwable t = failure; t != null; t = t.getCause()) {
+                messages.append(t.getMessage()).append('\n');
+            }
+            return messages.toString();
         }
     }
 
