@@ -3,6 +3,8 @@ package devana.jobs;
 import devana.jobs.config.JobsConfiguration;
 import devana.jobs.config.Settings;
 import devana.jobs.emulator.DevanaEmulator;
+import devana.jobs.errors.OneLine;
+import devana.jobs.http.GuardedHttpServerFactory;
 import devana.jobs.wait.WaitCommand;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,6 +54,8 @@ public final class DevanaJobs {
     /** The application as it ships, not yet started; tests add override properties before run(). */
     public static Main create() {
         Main main = new Main();
+        // before Camel Main reads camel.server.*: it takes its HTTP server factory from the registry
+        main.bind("httpServerFactory", new GuardedHttpServerFactory());
         main.configure().addConfiguration(new JobsConfiguration());
         main.setPropertyPlaceholderLocations(Files.isRegularFile(Path.of("application.properties"))
                 ? "file:application.properties" : "classpath:application.properties");
@@ -60,16 +64,13 @@ public final class DevanaJobs {
         return main;
     }
 
+    /** What stopped the start, in one line: a refused setting says which and how to fix it. */
     private static String startupProblem(Throwable error) {
         for (Throwable cause = error; cause != null; cause = cause.getCause()) {
             if (cause instanceof Settings.InvalidSettingException) {
-                return cause.getMessage();
+                return OneLine.printable(cause.getMessage(), 1000);
             }
         }
-        Throwable root = error;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        return root.getClass().getSimpleName() + ": " + root.getMessage();
+        return OneLine.of(error);
     }
 }

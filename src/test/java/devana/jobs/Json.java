@@ -11,6 +11,15 @@ public final class Json {
     private Json() {
     }
 
+    /** The value as a JSON text (a string quoted and escaped). */
+    public static String quote(Object value) {
+        try {
+            return MAPPER.writeValueAsString(value);
+        } catch (java.io.IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public static Map<String, Object> read(String json) {
         try {
             return MAPPER.readValue(json, new TypeReference<>() { });

@@ -122,12 +122,24 @@ class ProcessLifecycleTest {
     void says_in_one_line_a_cycle_that_the_api_cannot_be_reached_and_keeps_running() throws Exception {
         Path log = dataDir.resolve("app.log");
         int nobodyListens = RunningApp.freePort();
-        process = launch(Map.of("DEVANA_BASE_URL", "http://127.0.0.1:" + nobodyListens), log);
-        await().atMost(Duration.ofSeconds(40)).until(() -> Files.readString(log).split("cannot reach the Devana API", -1).length > 2);
+        int port = RunningApp.freePort();
+        process = launch(Map.of("DEVANA_BASE_URL", "http://127.0.0.1:" + nobodyListens, "CAMEL_SERVER_PORT", String.valueOf(port),
+                "DEVANA_BACKOFF_BASE", "100", "DEVANA_BACKOFF_MAX", "200"), log);
+        await().atMost(Duration.ofSeconds(40)).ignoreExceptions().until(() ->
+                metric(port, "devana_cycle_failures_total{kind=\"api-unreachable\"}") >= 3);
         assertThat(process.isAlive()).isTrue();
-        assertThat(Files.readString(log)).as("one line per failed cycle, no stack trace")
+        assertThat(Files.readString(log)).as("one line for the failure that repeats every cycle (once a minute), no stack trace")
                 .contains("cycle abandoned (poll-devana-jobs-every-interval): cannot reach the Devana API: HttpHostConnectException")
                 .doesNotContain("Exception occurred while trying to handle").doesNotContain("\tat ");
+        assertThat(Files.readString(log).split("cannot reach the Devana API", -1)).hasSize(2);
+    }
+
+    /** A value of the app's Prometheus scrape, by its name and labels as printed there. */
+    private static double metric(int port, String series) {
+        return Http.get("http://127.0.0.1:" + port + "/observe/metrics").body().lines()
+                .filter(line -> line.startsWith(series + " "))
+                .mapToDouble(line -> Double.parseDouble(line.substring(series.length() + 1).trim()))
+                .sum();
     }
 
     @Test

@@ -72,6 +72,20 @@ class WaitCommandTest {
     }
 
     @Test
+    void prints_the_apis_text_with_its_control_characters_escaped() {
+        String hostile = "bad PDF\n::error file=ci.yml::owned\u001b[2J\u001b]0;title\u0007\u009b31m\u202eevil";
+        emulator.job().type("EXTRACTION").target("cm4docHostileText").status("ERROR").error(hostile)
+                .metadata(Map.of("fileName", "a.pdf")).add();
+
+        assertThat(run("--target", "cm4docHostileText")).isEqualTo(1);
+        String printed = out() + err();
+        assertThat(printed).contains("bad PDF\\n::error file=ci.yml::owned\\u001b[2J");
+        assertThat(printed.lines()).noneMatch(line -> line.startsWith("::error"));
+        assertThat(printed.chars().filter(c -> (c < 0x20 && c != '\n') || (c >= 0x7f && c <= 0x9f) || c == 0x202e))
+                .as("control characters printed raw").isEmpty();
+    }
+
+    @Test
     void exits_1_and_prints_the_jobs_error_when_it_fails() {
         String id = emulator.job().type("EMBEDDING").target("cm4folderW").status("ERROR").progress(40)
                 .error("Vector store write timed out after 30000 ms").add();

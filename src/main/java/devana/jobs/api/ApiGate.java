@@ -38,6 +38,8 @@ public class ApiGate {
     private static final Logger LOG = LoggerFactory.getLogger(ApiGate.class);
     private static final Duration WINDOW = Duration.ofMinutes(1);
     private static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(60);
+    /** The longest Retry-After honoured: a larger value (a broken or hostile answer) would stop every call for good. */
+    static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(15);
 
     private final Clock clock;
     private final MeterRegistry metrics;
@@ -118,7 +120,7 @@ public class ApiGate {
         }
         Instant now = clock.instant();
         if (cause instanceof HttpOperationFailedException http) {
-            metrics.counter("devana.api.failures", "status", String.valueOf(http.getStatusCode())).increment();
+            metrics.counter("devana.api.failures", "status", MetricTags.httpStatus(http.getStatusCode())).increment();
             if (http.getStatusCode() == 429) {
                 Duration wait = retryAfter(http.getResponseHeaders());
                 pausedUntil = later(pausedUntil, now.plus(wait));
@@ -145,6 +147,11 @@ public class ApiGate {
     }
 
     Duration retryAfter(Map<String, String> headers) {
+        Duration asked = askedRetryAfter(headers);
+        return asked.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : asked;
+    }
+
+    private Duration askedRetryAfter(Map<String, String> headers) {
         String value = null;
         if (headers != null) {
             for (Map.Entry<String, String> header : headers.entrySet()) {
@@ -156,16 +163,16 @@ public class ApiGate {
         if (value == null || value.isBlank()) {
             return DEFAULT_RETRY_AFTER;
         }
+        String text = value.trim();
+        if (text.matches("\\d+")) {
+            return text.length() > 9 ? MAX_RETRY_AFTER : Duration.ofSeconds(Math.max(1, Long.parseLong(text)));
+        }
         try {
-            return Duration.ofSeconds(Math.max(1, Long.parseLong(value.trim())));
-        } catch (NumberFormatException notSeconds) {
-            try {
-                Instant at = ZonedDateTime.parse(value.trim(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
-                Duration wait = Duration.between(clock.instant(), at);
-                return wait.isNegative() ? Duration.ofSeconds(1) : wait;
-            } catch (DateTimeParseException notDate) {
-                return DEFAULT_RETRY_AFTER;
-            }
+            Instant at = ZonedDateTime.parse(text, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+            Duration wait = Duration.between(clock.instant(), at);
+            return wait.isNegative() ? Duration.ofSeconds(1) : wait;
+        } catch (DateTimeParseException | ArithmeticException notDate) {
+            return DEFAULT_RETRY_AFTER;
         }
     }
 

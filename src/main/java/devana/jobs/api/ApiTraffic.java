@@ -32,7 +32,7 @@ public class ApiTraffic {
 
     /** One answer of the API, whatever its status. */
     public void answered(int status) {
-        metrics.counter("devana.api.responses", "status", String.valueOf(status)).increment();
+        metrics.counter("devana.api.responses", "status", MetricTags.httpStatus(status)).increment();
         synchronized (lastMinute) {
             prune(clock.instant());
             lastMinute.addLast(clock.instant());

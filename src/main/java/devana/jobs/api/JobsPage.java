@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import devana.jobs.errors.OneLine;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,7 +51,7 @@ public final class JobsPage {
         } catch (JsonProcessingException e) {
             throw new MalformedPageException(answer + " is not JSON (" + e.getOriginalMessage() + ")", e);
         } catch (IOException e) {
-            throw new MalformedPageException(answer + " cannot be read (" + e.getMessage() + ")", e);
+            throw new MalformedPageException(answer + " cannot be read (" + OneLine.describe(e) + ")", e);
         }
         if (!success || data == null) {
             throw new MalformedPageException(answer + " is not {\"success\":true,\"data\":[...]}");

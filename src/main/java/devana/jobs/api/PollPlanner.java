@@ -3,8 +3,6 @@ package devana.jobs.api;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import devana.jobs.state.JobLedger;
 import devana.jobs.state.JobLedger.ActiveJob;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
@@ -16,14 +14,13 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Plans the requests of one poll cycle; the poll route loops over them (property {@code nextQuery},
- * {@code morePages}) and hands each answer back to {@link #accept}. Two kinds of cycle:
+ * Plans the requests of one poll cycle; the poll route loops over them (property {@code morePages}),
+ * sends each as {@link #prepareRequest} made it, and hands each answer back to {@link #accept}. Two kinds of cycle:
  * <ul>
  * <li><b>full scan</b>: limit=100, offset 0, 100, ... until a short page or offset 1000, the API's
  * cap. It runs first after a start, then every {@code fullScanInterval}.</li>
@@ -45,7 +42,6 @@ public class PollPlanner {
     static final int PAGE_SIZE = ListingQuery.MAX_LIMIT;
 
     private static final Logger LOG = LoggerFactory.getLogger("devana.jobs.poll");
-    private static final Pattern LOOKUP_SAFE = Pattern.compile("[A-Za-z0-9_-]{1,128}");
 
     private final ObjectMapper mapper;
     private final ApiGate gate;
@@ -71,7 +67,7 @@ public class PollPlanner {
         Instant now = clock.instant();
         boolean full = !incremental || lastFullScan == null || !now.isBefore(lastFullScan.plus(fullScanInterval));
         Cycle cycle = new Cycle(full, now, full ? List.of() : ledger.activeJobs(), newestCreatedAt);
-        cycle.queue.add(new Query(Phase.NEWEST, "limit=" + PAGE_SIZE + "&offset=0", 0, null));
+        cycle.queue.add(new Query(Phase.NEWEST, null, null, 0, null));
         exchange.setProperty("pollCycle", cycle);
         advance(exchange, cycle);
     }
@@ -80,7 +76,7 @@ public class PollPlanner {
     public void accept(Exchange exchange) throws SQLException {
         Cycle cycle = exchange.getProperty("pollCycle", Cycle.class);
         Query query = cycle.current;
-        List<?> jobs = JobsPage.read(mapper, exchange.getMessage().getBody(String.class), "GET /v1/jobs?" + query.query);
+        List<?> jobs = JobsPage.read(mapper, exchange.getMessage().getBody(String.class), query.request().toString());
         cycle.pages++;
         Instant oldest = null;
         boolean lookupFound = false;
@@ -128,10 +124,10 @@ public class PollPlanner {
             }
         }
         if (deepRunning) {
-            cycle.queue.add(new Query(Phase.ACTIVE, "type=IN_PROGRESS&limit=" + PAGE_SIZE + "&offset=0", 0, null));
+            cycle.queue.add(new Query(Phase.ACTIVE, null, JobStatus.IN_PROGRESS, 0, null));
         }
         if (deepPending) {
-            cycle.queue.add(new Query(Phase.ACTIVE, "type=PENDING&limit=" + PAGE_SIZE + "&offset=0", 0, null));
+            cycle.queue.add(new Query(Phase.ACTIVE, null, JobStatus.PENDING, 0, null));
         }
         if (!deepRunning && !deepPending) {
             planLookups(cycle);
@@ -140,9 +136,8 @@ public class PollPlanner {
 
     private void planLookups(Cycle cycle) {
         for (ActiveJob job : cycle.active) {
-            if (!cycle.seen.containsKey(job.id()) && job.targetId() != null && LOOKUP_SAFE.matcher(job.targetId()).matches()) {
-                cycle.queue.add(new Query(Phase.LOOKUP, "targetId=" + URLEncoder.encode(job.targetId(), StandardCharsets.UTF_8)
-                        + "&limit=" + PAGE_SIZE + "&offset=0", 0, job.id()));
+            if (!cycle.seen.containsKey(job.id()) && DevanaId.isValid(job.targetId())) {
+                cycle.queue.add(new Query(Phase.LOOKUP, job.targetId(), null, 0, job.id()));
             }
         }
     }
@@ -161,7 +156,6 @@ public class PollPlanner {
             next = null;
         }
         cycle.current = next;
-        exchange.setProperty("nextQuery", next == null ? null : next.query);
         exchange.setProperty("morePages", next != null);
         if (next == null) {
             finish(exchange, cycle);
@@ -181,6 +175,11 @@ public class PollPlanner {
     }
 
 
+    /** Makes the exchange the cycle's next request (the step right before the poll route sends it). */
+    public void prepareRequest(Exchange exchange) {
+        exchange.getProperty("pollCycle", Cycle.class).current.request().prepare(exchange);
+    }
+
     private static Instant createdAt(Map<?, ?> job) {
         if (job.get("createdAt") instanceof String text) {
             try {
@@ -194,10 +193,14 @@ public class PollPlanner {
 
     private enum Phase { NEWEST, ACTIVE, LOOKUP }
 
-    private record Query(Phase phase, String query, int offset, String lookupJobId) {
+    /** One request of the cycle: the newest pages, a status filter's pages, or a target's jobs. */
+    private record Query(Phase phase, String targetId, String status, int offset, String lookupJobId) {
+        ApiRequest request() {
+            return ApiRequest.jobs(targetId, status, PAGE_SIZE, offset);
+        }
+
         Query nextPage() {
-            int next = offset + PAGE_SIZE;
-            return new Query(phase, query.replace("offset=" + offset, "offset=" + next), next, lookupJobId);
+            return new Query(phase, targetId, status, offset + PAGE_SIZE, lookupJobId);
         }
     }
 

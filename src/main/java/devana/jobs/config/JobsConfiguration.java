@@ -12,6 +12,10 @@ import devana.jobs.dashboard.ViewerLogin;
 import devana.jobs.emulator.DevanaEmulator;
 import devana.jobs.emulator.EmulatorOptions;
 import devana.jobs.errors.FailureReport;
+import devana.jobs.errors.LogMasking;
+import devana.jobs.errors.OneLine;
+import devana.jobs.errors.RepeatedFailures;
+import devana.jobs.errors.Secrets;
 import devana.jobs.events.Backoff;
 import devana.jobs.events.CloudEventBindings;
 import devana.jobs.events.CloudEvents;
@@ -20,17 +24,22 @@ import devana.jobs.health.ApiCheck;
 import devana.jobs.health.BusCheck;
 import devana.jobs.health.DatabaseCheck;
 import devana.jobs.health.PollWatch;
+import devana.jobs.http.HttpLimits;
+import devana.jobs.http.RawRequests;
 import devana.jobs.retry.RetryPolicy;
 import devana.jobs.state.JobLedger;
-import devana.jobs.stats.TrackedJobs;
 import devana.jobs.state.Transactions;
+import devana.jobs.stats.TrackedJobs;
 import devana.jobs.webhook.WebhookReceiver;
+import devana.jobs.webhook.WebhookSignature;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.UncheckedIOException;
+import java.net.BindException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -39,6 +48,7 @@ import java.util.List;
 import javax.sql.DataSource;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
+import org.apache.camel.spi.PropertiesComponent;
 import org.apache.camel.spi.Registry;
 import org.apache.camel.support.service.ServiceSupport;
 import org.flywaydb.core.Flyway;
@@ -55,22 +65,30 @@ public class JobsConfiguration implements CamelConfiguration {
 
     @Override
     public void configure(CamelContext context) throws Exception {
-        Settings settings = Settings.read(context.getPropertiesComponent());
-        String webhookSecret = context.getPropertiesComponent().resolveProperty("devana.webhook.secret")
-                .map(String::trim).filter(secret -> !secret.isEmpty()).orElse(null);
+        PropertiesComponent properties = context.getPropertiesComponent();
+        Settings settings = Settings.read(properties);
+        String webhookSecret = Settings.optional(properties, "devana.webhook.secret").orElse(null);
+        String viewerLogin = Settings.optional(properties, ViewerLogin.KEY).orElse(null);
+        rememberSecrets(settings, webhookSecret, viewerLogin);
+        LogMasking.install();
+        String refusal = WebhookSignature.refusal(webhookSecret);
+        if (refusal != null) {
+            throw new Settings.InvalidSettingException("devana.webhook.secret (DEVANA_WEBHOOK_SECRET) " + refusal);
+        }
+        long serverPort = Settings.number(properties, "camel.server.port", 8080);
         if (settings.embedded()) {
-            DevanaEmulator emulator = DevanaEmulator.start(EmulatorOptions.demo().withPort(settings.emulatorPort()));
+            DevanaEmulator emulator = startEmulator(settings);
             stopOnShutdown(context, "emulator", emulator::close);
             settings = settings.withApi(emulator.baseUrl(), emulator.apiKey());
             LOG.info("No devana.base-url set: running against the embedded Devana emulator at {} "
                     + "(set DEVANA_BASE_URL and DEVANA_API_KEY for the real API)", emulator.baseUrl());
             if (webhookSecret != null) {
                 // the whole loop in the demo: the emulator pushes signed webhooks to this app's receiver
-                emulator.sendWebhooks("http://127.0.0.1:" + number(context, "camel.server.port", 8080)
-                        + "/webhook/job-status", webhookSecret);
+                emulator.sendWebhooks("http://127.0.0.1:" + serverPort + "/webhook/job-status", webhookSecret);
             }
         }
-        context.getPropertiesComponent().addOverrideProperty("devana.base-url", settings.baseUrl());
+        properties.addOverrideProperty("devana.base-url", settings.baseUrl());
+        properties.addOverrideProperty("jobs.webhook.replay-retention-hours", String.valueOf(Settings.replayRetentionHours(properties)));
 
         HikariDataSource dataSource = dataSource(settings);
         stopOnShutdown(context, "database pool", dataSource::close);
@@ -83,44 +101,48 @@ public class JobsConfiguration implements CamelConfiguration {
         ObjectMapper mapper = new ObjectMapper();
         Registry registry = context.getRegistry();
         PrometheusMeterRegistry metrics = metricsRegistry(registry);
+        RepeatedFailures repeats = new RepeatedFailures(clock);
         Transactions tx = new Transactions(dataSource);
         CloudEvents events = new CloudEvents(settings.baseUrl(), mapper);
         ApiGate apiGate = new ApiGate(clock, metrics, settings.rateLimitPerMinute(), settings.retryShare(),
                 Duration.ofMillis(settings.backoffBaseMillis()), Duration.ofMillis(settings.backoffMaxMillis()));
-        Backoff busBackoff = new Backoff(clock, Duration.ofMillis(number(context, "jobs.events.backoff-max", 60_000)));
+        Backoff busBackoff = new Backoff(clock, Duration.ofMillis(Settings.number(properties, "jobs.events.backoff-max", 60_000)));
         PollWatch pollWatch = new PollWatch(clock);
         Gauge.builder("devana.events.pending", dataSource, JobsConfiguration::pendingEvents)
                 .description("CloudEvents in the outbox not yet taken by the bus").register(metrics);
 
+        // what the HTTP server's guard takes from the registry when it starts (see GuardedHttpServer)
+        RawRequests rawRequests = new RawRequests();
+        registry.bind("httpLimits", httpLimits(properties));
+        registry.bind("rawRequests", rawRequests);
+        registry.bind("repeatedFailures", repeats);
         registry.bind("settings", settings);
         registry.bind("dataSource", dataSource);
         registry.bind("metricsRegistry", metrics);
-        registry.bind("devanaApiAuth", new DevanaApiAuth(settings.apiKey(), new ApiTraffic(clock, metrics)));
-        JobLedger ledger = new JobLedger(tx, events, mapper, metrics, clock);
+        registry.bind("devanaApiAuth", new DevanaApiAuth(settings.apiKey(), settings.baseUrl(), new ApiTraffic(clock, metrics)));
+        JobLedger ledger = new JobLedger(tx, events, mapper, metrics, clock, repeats);
         registry.bind("apiGate", apiGate);
-        registry.bind("failureReport", new FailureReport(metrics));
+        registry.bind("failureReport", new FailureReport(metrics, repeats));
         registry.bind("jobLedger", ledger);
         registry.bind("pollPlanner", new PollPlanner(mapper, apiGate, ledger, clock, settings.incrementalPolling(),
                 Duration.ofMillis(settings.fullScanMillis())));
         registry.bind("retryPolicy", new RetryPolicy(tx, events, mapper, metrics, clock, settings.maxAttempts()));
         registry.bind("busBackoff", busBackoff);
-        String eventsUri = context.getPropertiesComponent().resolveProperty("jobs.events.uri").orElse("");
+        String eventsUri = properties.resolveProperty("jobs.events.uri").orElse("");
         registry.bind("cloudEventBindings", new CloudEventBindings(eventsUri, mapper));
         registry.bind("pollWatch", pollWatch);
         registry.bind("dashboardAssets", new DashboardAssets());
-        String viewerLogin = context.getPropertiesComponent().resolveProperty(ViewerLogin.KEY)
-                .filter(login -> !login.isBlank()).orElse(null);
         try {
             registry.bind("viewerLogin", new ViewerLogin(viewerLogin, metrics));
         } catch (IllegalArgumentException e) {
             throw new Settings.InvalidSettingException(e.getMessage());
         }
         registry.bind("trackedJobs", new TrackedJobs(dataSource, mapper, clock, pollWatch));
-        WebhookReceiver webhooks = new WebhookReceiver(webhookSecret, mapper, metrics);
+        WebhookReceiver webhooks = new WebhookReceiver(webhookSecret, mapper, metrics, rawRequests, clock, repeats);
         registry.bind("webhookReceiver", webhooks);
 
         // Readiness checks, picked up from the registry by camel-health and served at /observe/health/ready.
-        Duration maxPollAge = Duration.ofMillis(number(context, "jobs.health.max-poll-age", 120_000));
+        Duration maxPollAge = Duration.ofMillis(Settings.number(properties, "jobs.health.max-poll-age", 120_000));
         registry.bind("databaseCheck", new DatabaseCheck(dataSource));
         registry.bind("apiCheck", new ApiCheck(pollWatch, apiGate, clock, maxPollAge, settings.baseUrl()));
         registry.bind("busCheck", new BusCheck(busBackoff, () -> pendingEventsOrFail(dataSource),
@@ -128,10 +150,49 @@ public class JobsConfiguration implements CamelConfiguration {
         LOG.info("devana-jobs: polling {} every {} ms ({}), at most {} API requests/min ({}% kept for retries), "
                         + "at most {} retries per target, database {}, webhook {}",
                 settings.baseUrl(), settings.pollIntervalMillis(), settings.incrementalPolling() ? "incremental" : "full scans",
-                settings.rateLimitPerMinute(), Math.round(settings.retryShare() * 100), settings.maxAttempts(), settings.dbUrl(),
-                webhooks.enabled() ? "on" : "off (no DEVANA_WEBHOOK_SECRET)");
+                settings.rateLimitPerMinute(), Math.round(settings.retryShare() * 100), settings.maxAttempts(),
+                settings.dbUrlForDisplay(), webhooks.enabled() ? "on" : "off (no DEVANA_WEBHOOK_SECRET)");
         LOG.info("dashboard at http://localhost:{}/ (also /api/stats, /api/jobs, /webhook/job-status, /observe/health, "
-                + "/observe/metrics)", number(context, "camel.server.port", 8080));
+                + "/observe/metrics)", serverPort);
+    }
+
+    /** Every secret the process was given, so that no text leaving it can carry one (see Secrets). */
+    private static void rememberSecrets(Settings settings, String webhookSecret, String viewerLogin) {
+        Secrets.remember(settings.apiKey());
+        Secrets.remember(settings.dbPassword());
+        Secrets.remember(webhookSecret);
+        if (viewerLogin != null && viewerLogin.indexOf(':') > 0) {
+            Secrets.remember(viewerLogin.substring(viewerLogin.indexOf(':') + 1));
+        }
+    }
+
+    /** The HTTP server's bounds (jobs.http.*, see application.properties). */
+    private static HttpLimits httpLimits(PropertiesComponent properties) {
+        long requestTimeout = Settings.number(properties, "jobs.http.request-timeout", 10_000);
+        long idleTimeout = Settings.number(properties, "jobs.http.idle-timeout", 30_000);
+        long connections = Settings.number(properties, "jobs.http.max-connections", 1_000);
+        long webhooks = Settings.number(properties, "jobs.http.webhook-concurrency", 16);
+        long views = Settings.number(properties, "jobs.http.view-concurrency", 4);
+        for (String key : List.of("jobs.http.request-timeout", "jobs.http.idle-timeout", "jobs.http.max-connections",
+                "jobs.http.webhook-concurrency", "jobs.http.view-concurrency")) {
+            if (Settings.number(properties, key, 1) < 1) {
+                throw new Settings.InvalidSettingException(key + " (" + Settings.variable(key) + ") must be 1 or more");
+            }
+        }
+        return new HttpLimits(WebhookReceiver.MAX_BODY_BYTES, Duration.ofMillis(requestTimeout), Duration.ofMillis(idleTimeout),
+                (int) connections, (int) webhooks, (int) views);
+    }
+
+    private static DevanaEmulator startEmulator(Settings settings) {
+        try {
+            return DevanaEmulator.start(EmulatorOptions.demo().withPort(settings.emulatorPort()));
+        } catch (UncheckedIOException e) {
+            if (e.getCause() instanceof BindException) {
+                throw new Settings.InvalidSettingException("port " + settings.emulatorPort() + " of the embedded emulator "
+                        + "is in use: stop what listens there, or set devana.emulator.port (DEVANA_EMULATOR_PORT) to a free port");
+            }
+            throw e;
+        }
     }
 
     /**
@@ -170,20 +231,7 @@ public class JobsConfiguration implements CamelConfiguration {
         try (Connection connection = dataSource.getConnection()) {
             return EventOutbox.pending(connection);
         } catch (SQLException e) {
-            throw new IllegalStateException("database unavailable: " + e.getMessage(), e);
-        }
-    }
-
-    private static long number(CamelContext context, String key, long fallback) {
-        String value = context.getPropertiesComponent().resolveProperty(key).map(String::trim).orElse("");
-        if (value.isEmpty()) {
-            return fallback;
-        }
-        try {
-            return Long.parseLong(value);
-        } catch (NumberFormatException e) {
-            throw new Settings.InvalidSettingException(key + " (" + key.toUpperCase().replace('.', '_').replace('-', '_')
-                    + ") must be a whole number, got '" + value + "'");
+            throw new IllegalStateException("database unavailable: " + OneLine.printable(e.getMessage(), OneLine.FAILURE_LENGTH), e);
         }
     }
 

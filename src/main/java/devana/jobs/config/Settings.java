@@ -53,6 +53,7 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
             throw new InvalidSettingException("jobs.state.retention-hours (JOBS_STATE_RETENTION_HOURS) is " + stateRetention
                     + ": the API shows a job for 24 h after its creation and change detection needs its state until then; use 48 or more");
         }
+        replayRetentionHours(properties);
         String strategy = optional(properties, "devana.poll.strategy").orElse("incremental");
         if (!strategy.equals("incremental") && !strategy.equals("full")) {
             throw new InvalidSettingException("devana.poll.strategy (DEVANA_POLL_STRATEGY) is '" + strategy
@@ -69,6 +70,22 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
                 number(properties, "devana.backoff.max", "60000"));
     }
 
+    /**
+     * Hours the key of an accepted webhook push is kept (jobs.webhook.replay-retention-hours): by default a week
+     * longer than a job's tracked state, and never less than a day longer, so that a replay is still recognised
+     * after the job's state is gone.
+     */
+    public static long replayRetentionHours(PropertiesComponent properties) {
+        long stateRetention = number(properties, "jobs.state.retention-hours", "720");
+        long replayRetention = number(properties, "jobs.webhook.replay-retention-hours", String.valueOf(stateRetention + 168));
+        if (replayRetention < stateRetention + 24) {
+            throw new InvalidSettingException("jobs.webhook.replay-retention-hours (JOBS_WEBHOOK_REPLAY_RETENTION_HOURS) is "
+                    + replayRetention + ": a push is recognised as a replay only while its key is kept, so keep keys at least "
+                    + "24 h longer than jobs.state.retention-hours (" + stateRetention + ")");
+        }
+        return replayRetention;
+    }
+
     public boolean embedded() {
         return baseUrl == null;
     }
@@ -78,14 +95,45 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
                 rateLimitPerMinute, retryShare, incrementalPolling, fullScanMillis, backoffBaseMillis, backoffMaxMillis);
     }
 
+    /** The JDBC URL as it may be shown: without a user or password in it, nor its parameters (they may hold one). */
+    public String dbUrlForDisplay() {
+        return displayed(dbUrl);
+    }
+
+    static String displayed(String jdbcUrl) {
+        if (jdbcUrl == null) {
+            return null;
+        }
+        String url = jdbcUrl.replaceFirst("//[^/@?;]*@", "//");
+        int cut = url.length();
+        for (char end : new char[] {'?', ';', '&'}) {
+            int at = url.indexOf(end);
+            if (at >= 0 && at < cut) {
+                cut = at;
+            }
+        }
+        return cut < url.length() ? url.substring(0, cut) + " (parameters not shown)" : url;
+    }
+
     @Override
     public String toString() {
         return "Settings[baseUrl=" + baseUrl + ", apiKey=" + (apiKey == null ? "none" : "****")
-                + ", pollIntervalMillis=" + pollIntervalMillis + ", maxAttempts=" + maxAttempts + ", dbUrl=" + dbUrl + "]";
+                + ", pollIntervalMillis=" + pollIntervalMillis + ", maxAttempts=" + maxAttempts + ", dbUrl=" + dbUrlForDisplay() + "]";
     }
 
-    private static Optional<String> optional(PropertiesComponent properties, String key) {
+    /** The trimmed value of the key, empty when unset or blank. */
+    public static Optional<String> optional(PropertiesComponent properties, String key) {
         return properties.resolveProperty(key).map(String::trim).filter(value -> !value.isEmpty());
+    }
+
+    /** The key's whole number, the fallback when unset; refused with the key and its variable when not a number. */
+    public static long number(PropertiesComponent properties, String key, long fallback) {
+        return number(properties, key, String.valueOf(fallback));
+    }
+
+    /** The environment variable that overrides a key (devana.poll.interval -> DEVANA_POLL_INTERVAL). */
+    public static String variable(String key) {
+        return key.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_');
     }
 
     private static long number(PropertiesComponent properties, String key, String fallback) {
@@ -93,8 +141,7 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
         try {
             return Long.parseLong(value);
         } catch (NumberFormatException e) {
-            throw new InvalidSettingException(key + " (" + key.toUpperCase().replace('.', '_').replace('-', '_')
-                    + ") must be a whole number, got '" + value + "'");
+            throw new InvalidSettingException(key + " (" + variable(key) + ") must be a whole number, got '" + value + "'");
         }
     }
 

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import devana.jobs.api.DevanaId;
+import devana.jobs.api.JobStatus;
 import devana.jobs.api.ListingQuery;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -51,10 +53,8 @@ public final class DevanaEmulator implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DevanaEmulator.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final TypeReference<Map<String, Object>> JSON_OBJECT = new TypeReference<>() { };
-    private static final Set<String> STATUS_FILTERS = Set.of("PENDING", "IN_PROGRESS", "DONE", "ERROR");
     private static final Pattern RETRY_PATH =
             Pattern.compile("/v1/(?:documents/([^/]+)/reextract|folders/([^/]+)/reindex)");
-    private static final Pattern TARGET_ID = Pattern.compile("[A-Za-z0-9_-]{1,128}");
     private static final int MAX_RECORDED_REQUESTS = 50_000;
     private static final int DEFAULT_STANDALONE_PORT = 8089;
 
@@ -394,7 +394,7 @@ public final class DevanaEmulator implements AutoCloseable {
     private Response listJobs(String rawQuery, Instant now) {
         Map<String, String> params = ListingQuery.parameters(rawQuery);
         String status = params.get("type");
-        if (status != null && !STATUS_FILTERS.contains(status)) {
+        if (status != null && !JobStatus.isKnown(status)) {
             return error(400, "type must be one of PENDING, IN_PROGRESS, DONE, ERROR");
         }
         ListingQuery window;
@@ -414,7 +414,7 @@ public final class DevanaEmulator implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             return error(400, "targetId is not valid percent-encoding");
         }
-        if (!TARGET_ID.matcher(targetId).matches()) {
+        if (!DevanaId.isValid(targetId)) {
             return error(400, "targetId must match ^[A-Za-z0-9_-]{1,128}$");
         }
         RetryOutcome outcome = retryOutcome.apply(targetId, type);

@@ -1,5 +1,6 @@
 package devana.jobs.errors;
 
+import devana.jobs.api.DevanaApiAuth;
 import devana.jobs.api.MalformedPageException;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
@@ -9,51 +10,47 @@ import org.apache.camel.http.base.HttpOperationFailedException;
 import org.springframework.dao.DataAccessException;
 
 /**
- * Says what made a cycle fail, in one line an operator can act on, and counts it. The cause chain is
- * read from the top: a database failure whose root is a refused socket is a database failure, not
- * an unreachable API (Camel's onException would match the root cause first).
+ * Says what made a cycle fail, in one line an operator can act on ({@link OneLine}), and counts it. The
+ * cause chain is read from the top: a database failure whose root is a refused socket is a database
+ * failure, not an unreachable API (Camel's onException would match the root cause first). A failure that
+ * repeats is said once a minute with a count ({@link RepeatedFailures}), but always counted.
  */
 public class FailureReport {
 
-    /** Header with the kind: api-status, api-unreachable, malformed-page, database or other. */
+    /** Header with the kind: api-status, api-unreachable, malformed-page, refused-request, database or other. */
     public static final String KIND = "failureKind";
     /** Header with the one line to log. */
     public static final String LINE = "failureLine";
     /** Header with the HTTP status the API answered (api-status only; absent otherwise). */
     public static final String STATUS = "failureStatus";
+    /** Header: true when this failure is to be logged now, false while a repeat of it is kept quiet. */
+    public static final String SAY = "failureSay";
+    /** Header: what the line ends with: empty, or how many like it were kept quiet since it was last said. */
+    public static final String REPEATS = "failureRepeats";
 
     private final MeterRegistry metrics;
+    private final RepeatedFailures repeats;
 
-    public FailureReport(MeterRegistry metrics) {
+    public FailureReport(MeterRegistry metrics, RepeatedFailures repeats) {
         this.metrics = metrics;
+        this.repeats = repeats;
     }
 
-    /** The innermost cause of the exchange's failure, in one line (Camel wraps it in its own exceptions). */
+    /** The exchange's failure in one line (see {@link OneLine#of}). */
     public String rootCause(Exchange exchange) {
         Throwable failure = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-        if (failure == null) {
-            failure = exchange.getException();
-        }
-        if (failure == null) {
-            return "unknown failure";
-        }
-        Throwable root = failure;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        String line = root.getClass().getSimpleName() + ": " + root.getMessage();
-        return line.length() > 300 ? line.substring(0, 300) + "..." : line;
+        return OneLine.of(failure == null ? exchange.getException() : failure);
     }
 
     public void classify(Exchange exchange) {
         Throwable failure = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         String kind = "other";
         Integer status = null;
-        String line = failure == null ? "unknown failure" : failure.getClass().getSimpleName() + ": " + failure.getMessage();
+        String line = failure == null ? "unknown failure" : OneLine.describe(failure);
         for (Throwable cause = failure; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
             if (cause instanceof SQLException || cause instanceof DataAccessException) {
                 kind = "database";
-                line = "database unavailable: " + cause.getMessage();
+                line = "database unavailable: " + OneLine.printable(cause.getMessage(), OneLine.FAILURE_LENGTH);
                 break;
             }
             if (cause instanceof HttpOperationFailedException http) {
@@ -62,20 +59,28 @@ public class FailureReport {
                 line = "the Devana API answered HTTP " + http.getStatusCode();
                 break;
             }
-            if (cause instanceof MalformedPageException) {
+            if (cause instanceof MalformedPageException || cause instanceof DevanaApiAuth.AnswerTooLargeException) {
                 kind = "malformed-page";
-                line = cause.getMessage();
+                line = OneLine.printable(cause.getMessage(), OneLine.FAILURE_LENGTH);
+                break;
+            }
+            if (cause instanceof DevanaApiAuth.OffContractRequestException) {
+                kind = "refused-request";
+                line = OneLine.printable(cause.getMessage(), OneLine.FAILURE_LENGTH);
                 break;
             }
             if (cause instanceof IOException) {
                 kind = "api-unreachable";
-                line = "cannot reach the Devana API: " + cause.getClass().getSimpleName() + ": " + cause.getMessage();
+                line = "cannot reach the Devana API: " + OneLine.describe(cause);
                 break;
             }
         }
         metrics.counter("devana.cycle.failures", "kind", kind).increment();
+        String repeat = repeats.say(exchange.getFromRouteId() + "|" + kind + "|" + status);
         exchange.getMessage().setHeader(KIND, kind);
         exchange.getMessage().setHeader(STATUS, status);
-        exchange.getMessage().setHeader(LINE, line.length() > 500 ? line.substring(0, 500) + "..." : line);
+        exchange.getMessage().setHeader(SAY, repeat != null);
+        exchange.getMessage().setHeader(REPEATS, repeat == null ? "" : repeat);
+        exchange.getMessage().setHeader(LINE, line);
     }
 }

@@ -2,6 +2,7 @@ package devana.jobs.events;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import devana.jobs.api.DevanaId;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -64,10 +65,15 @@ public final class CloudEventBindings {
 
     /** Sets the bus's headers on the message whose body is one CloudEvent (JSON) with the publisher's headers. */
     public void apply(Exchange exchange) {
+        Message message = exchange.getMessage();
+        // the targetId header may end up in a key, a subject or an HTTP header: only a Devana id goes (the
+        // event itself keeps the target as stored, in targetid)
+        if (!DevanaId.isValid(message.getHeader("targetId", String.class))) {
+            message.removeHeader("targetId");
+        }
         if (bus == Bus.OTHER) {
             return;
         }
-        Message message = exchange.getMessage();
         Map<String, String> attributes = attributes(message.getBody(String.class));
         message.removeHeader("Content-Type");
         switch (bus) {

@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * Maps job observations and retry decisions to CloudEvents 1.0 in JSON structured mode (product.md).
+ * Maps job observations and retry decisions to CloudEvents 1.0 in JSON structured mode (README, Events).
  * The id is derived from what changed, so the same change seen twice (two instances, a poll and a
  * webhook, a replay after a crash) carries the same id and a consumer can de-duplicate by it.
  */
@@ -28,14 +28,17 @@ public final class CloudEvents {
         this.mapper = mapper;
     }
 
-    /** The event for a job that is new or changed, or null when its status has no event type. */
-    public Event statusChanged(JobSnapshot job, Instant observedAt) {
+    /**
+     * The event for a job that is new or changed, or null when its status has no event type. A job kept in
+     * its safe form ({@code cut}, see StoredForm) carries that form as data and the extension {@code truncated}.
+     */
+    public Event statusChanged(JobSnapshot job, Instant observedAt, boolean cut) {
         if (!job.knownStatus()) {
             return null;
         }
         String type = PREFIX + job.status().toLowerCase(Locale.ROOT);
         Instant time = job.updatedAt() != null ? job.updatedAt() : observedAt;
-        return build(job, type, job.id() + "|" + job.fingerprint(), time, Map.of());
+        return build(job, type, job.id() + "|" + job.fingerprint(), time, cut ? Map.of("truncated", true) : Map.of());
     }
 
     /** The event for a retry decision (REQUESTED, EXHAUSTED, REJECTED); other outcomes have none. */
@@ -64,11 +67,11 @@ public final class CloudEvents {
         event.put("time", time.toString());
         event.put("datacontenttype", "application/json");
         event.put("jobtype", job.type());
-        event.put("targetid", job.targetId());
+        event.put("targetid", job.storedTargetId());
         event.putAll(extensions);
         event.put("data", job.json());
         try {
-            return new Event(id, type, job.id(), job.type(), job.targetId(), mapper.writeValueAsString(event));
+            return new Event(id, type, job.id(), job.type(), job.storedTargetId(), mapper.writeValueAsString(event));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot serialise event for job " + job.id(), e);
         }

@@ -1,5 +1,6 @@
 package devana.jobs.health;
 
+import devana.jobs.errors.OneLine;
 import devana.jobs.events.Backoff;
 import java.util.Map;
 import java.util.function.LongSupplier;
@@ -36,7 +37,7 @@ public class BusCheck extends AbstractHealthCheck {
         try {
             builder.detail("events.pending", pendingEvents.getAsLong());
         } catch (RuntimeException e) {
-            builder.detail("events.pending", "unknown (" + e.getMessage() + ")");
+            builder.detail("events.pending", "unknown (" + OneLine.printable(e.getMessage(), OneLine.FAILURE_LENGTH) + ")");
         }
         int failures = publisher.failures();
         if (failures > 0) {

@@ -1,5 +1,6 @@
 package devana.jobs.health;
 
+import devana.jobs.errors.OneLine;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -30,7 +31,7 @@ public class DatabaseCheck extends AbstractHealthCheck {
             statement.execute("SELECT 1");
             builder.up();
         } catch (SQLException e) {
-            builder.message("database unavailable: " + e.getMessage()).down();
+            builder.message("database unavailable: " + OneLine.printable(e.getMessage(), OneLine.FAILURE_LENGTH)).down();
         }
     }
 }

@@ -2,6 +2,9 @@ package devana.jobs.state;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import devana.jobs.api.JobStatus;
+import devana.jobs.api.MetricTags;
+import devana.jobs.errors.RepeatedFailures;
 import devana.jobs.events.CloudEvents;
 import devana.jobs.events.EventOutbox;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -11,14 +14,13 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.Set;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Change detection with its effects, in one transaction per observation: the job's last seen state,
@@ -32,7 +34,20 @@ public class JobLedger {
     public static final String PREVIOUS_STATUS = "previousStatus";
     /** Header naming where an observation came from: "webhook", or absent for a poll. */
     public static final String SOURCE = "jobSource";
+    /**
+     * Exchange property: the key of the webhook delivery this observation came in (see WebhookReceiver). It
+     * is claimed in the observation's transaction, so a replay of an accepted push changes nothing.
+     */
+    public static final String DELIVERY = "webhookDelivery";
+    /** Header with why a job was skipped (jobChange INVALID). */
+    public static final String INVALID_REASON = "invalidReason";
+    /**
+     * Header set with INVALID_REASON when the skip is to be logged now: empty, or how many skips were kept
+     * quiet since the last line (a job that cannot be read comes back every cycle); absent while quiet.
+     */
+    public static final String INVALID_REPEATS = "invalidRepeats";
 
+    private static final Logger LOG = LoggerFactory.getLogger("devana.jobs.dispatch");
     private static final int CACHE_SIZE = 50_000;
 
     private final Transactions tx;
@@ -40,25 +55,24 @@ public class JobLedger {
     private final ObjectMapper mapper;
     private final MeterRegistry metrics;
     private final Clock clock;
-    private final Map<String, String> lastSeen = Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
-            return size() > CACHE_SIZE;
-        }
-    });
+    private final RepeatedFailures repeats;
+    private final RecentlySeen<String> lastSeen = new RecentlySeen<>(CACHE_SIZE);
 
-    public JobLedger(Transactions tx, CloudEvents events, ObjectMapper mapper, MeterRegistry metrics, Clock clock) {
+    public JobLedger(Transactions tx, CloudEvents events, ObjectMapper mapper, MeterRegistry metrics, Clock clock,
+                     RepeatedFailures repeats) {
         this.tx = tx;
         this.events = events;
         this.mapper = mapper;
         this.metrics = metrics;
         this.clock = clock;
+        this.repeats = repeats;
     }
 
     /**
      * Reads the job in the body, records it, and sets the headers the dispatch route routes on:
-     * jobId, jobType, jobStatus, targetId, jobChange (NEW, CHANGED, UNCHANGED, STALE, or INVALID with
-     * invalidReason for a job that cannot be read), previousStatus.
+     * jobId, jobType, jobStatus, targetId, jobChange (NEW, CHANGED, REFINED, UNCHANGED, STALE, REPLAY, or
+     * INVALID with invalidReason for a job that cannot be read), previousStatus. The change is also kept
+     * in the exchange property {@value #CHANGE}, which outlives a failed HTTP call further on.
      */
     public void observe(Exchange exchange) throws SQLException {
         Message message = exchange.getMessage();
@@ -68,7 +82,9 @@ public class JobLedger {
         } catch (InvalidJobException e) {
             metrics.counter("devana.jobs.invalid", "reason", "unreadable").increment();
             message.setHeader(CHANGE, "INVALID");
-            message.setHeader("invalidReason", e.getMessage());
+            message.setHeader(INVALID_REASON, e.getMessage());
+            message.setHeader(INVALID_REPEATS, repeats.say("job-skipped|" + e.getMessage()));
+            exchange.setProperty(CHANGE, "INVALID");
             return;
         }
         message.setHeader("jobId", job.id());
@@ -80,27 +96,32 @@ public class JobLedger {
         message.setHeader("progressLabel", job.progress() == null ? "" : " (" + job.progress() + "%)");
         exchange.setProperty("job", job);
         Object source = message.getHeader(SOURCE);
-        metrics.counter("devana.jobs.observed", "type", job.type(), "status", job.status(),
-                "source", source == null ? "poll" : source.toString()).increment();
+        metrics.counter("devana.jobs.observed", "type", MetricTags.jobType(job.type()),
+                "status", MetricTags.status(job.status()), "source", source == null ? "poll" : "webhook").increment();
         if (job.absurdProgress()) {
             metrics.counter("devana.jobs.invalid", "reason", "progress").increment();
         }
-        String fingerprint = job.fingerprint();
-        if (fingerprint.equals(lastSeen.get(job.id()))) {
-            message.setHeader(CHANGE, "UNCHANGED");
+        String delivery = exchange.getProperty(DELIVERY, String.class);
+        if (delivery == null && job.fingerprint().equals(lastSeen.get(job.id()))) {
+            setChange(exchange, Change.UNCHANGED);
             return;
         }
-        Observation observation = tx.inTransaction(connection -> record(connection, job));
+        JobSnapshot observed = job;
+        Observation observation = tx.inTransaction(connection -> record(connection, observed, delivery));
+        if (observation.stored != null) {
+            exchange.setProperty("job", observation.stored);
+        }
         if (job.updatedAt() == null && (observation.change == Change.NEW || observation.change == Change.CHANGED)) {
             // an untimed observation (a webhook push): the next poll goes to the database and fills the row in
             lastSeen.remove(job.id());
-        } else {
+        } else if (observation.storedFingerprint != null) {
             lastSeen.put(job.id(), observation.storedFingerprint);
         }
-        message.setHeader(CHANGE, observation.change.name());
+        setChange(exchange, observation.change);
         message.setHeader(PREVIOUS_STATUS, observation.previousStatus == null ? "(new)" : observation.previousStatus);
         if (observation.change == Change.NEW || observation.change == Change.CHANGED) {
-            metrics.counter("devana.jobs.transitions", "type", job.type(), "status", job.status()).increment();
+            metrics.counter("devana.jobs.transitions", "type", MetricTags.jobType(job.type()),
+                    "status", MetricTags.status(job.status())).increment();
         }
     }
 
@@ -138,21 +159,47 @@ public class JobLedger {
     }
 
     /**
-     * Compares the observation with the stored state and writes what it changes:
+     * What an observation is, against the stored state ({@code null}: none), by the rules of change detection:
      * <ul>
-     * <li>same status, and the same progress or none given: UNCHANGED (a push carries no progress, so
-     *     a push of the state a poll already saw, or the reverse, is the same state);</li>
+     * <li>a status that does not follow the stored one ({@link JobStatus#mayFollow}: PENDING, IN_PROGRESS, then
+     *     DONE or ERROR, nothing after those): STALE, whatever its time (a late push, a page read before a push
+     *     was recorded);</li>
+     * <li>same status, and the same progress or none given: UNCHANGED (a push carries no progress, so a push
+     *     of the state a poll already saw, or the reverse, is the same state); if it fills in the progress or
+     *     time the stored row lacks: REFINED, the row is completed without an event;</li>
      * <li>older than the stored observation (both timed): STALE;</li>
-     * <li>back from DONE or ERROR to an earlier status without being provably newer: STALE (a late push,
-     *     or a page read before a push was recorded, never reopens a finished job);</li>
-     * <li>same status, and it fills in the progress or time the stored row lacks: REFINED, the row is
-     *     completed without an event;</li>
-     * <li>otherwise NEW or CHANGED: row, completion and event in this transaction.</li>
+     * <li>otherwise NEW or CHANGED: row, completion and event.</li>
      * </ul>
      */
-    private Observation record(Connection connection, JobSnapshot job) throws SQLException {
-        Instant now = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
-        String json = toJson(job);
+    static Change judge(Stored stored, JobSnapshot job) {
+        if (stored == null) {
+            return Change.NEW;
+        }
+        if (!JobStatus.mayFollow(stored.status, job.status())) {
+            return Change.STALE;
+        }
+        if (stored.status.equals(job.status())
+                && (job.progress() == null || stored.progress == null || job.progress().equals(stored.progress))) {
+            boolean fillsIn = (stored.progress == null && job.progress() != null)
+                    || (stored.updatedAt == null && job.updatedAt() != null);
+            return fillsIn ? Change.REFINED : Change.UNCHANGED;
+        }
+        if (stored.updatedAt != null && job.updatedAt() != null && job.updatedAt().isBefore(stored.updatedAt)) {
+            return Change.STALE;
+        }
+        return Change.CHANGED;
+    }
+
+    private Observation record(Connection connection, JobSnapshot observed, String delivery) throws SQLException {
+        Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+        if (delivery != null && !Transactions.insertIfAbsent(connection,
+                "INSERT INTO webhook_deliveries (delivery_key, job_id, received_at) VALUES (?, ?, ?)",
+                delivery, observed.id(), now)) {
+            return new Observation(Change.REPLAY, null, null, null);
+        }
+        StoredForm.Stored form = StoredForm.of(observed.json(), mapper);
+        JobSnapshot job = form.cut() ? observed.withJson(form.job()) : observed;
+        String json = form.json();
         Stored stored = null;
         try (PreparedStatement select = Transactions.query(connection,
                 "SELECT status, progress, updated_at FROM job_state WHERE job_id = ? FOR UPDATE", job.id());
@@ -163,46 +210,62 @@ public class JobLedger {
                 stored = new Stored(rs.getString("status"), progress, Transactions.instant(rs, "updated_at"));
             }
         }
-        Change change;
-        if (stored == null) {
-            boolean inserted = Transactions.insertIfAbsent(connection,
-                    "INSERT INTO job_state (job_id, target_id, job_type, status, progress, created_at, updated_at, first_seen_at, changed_at, job_json) "
-                            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    job.id(), job.targetId(), job.type(), job.status(), job.progress(), job.createdAt(), job.updatedAt(), now, now, json);
-            if (!inserted) {
-                return new Observation(Change.UNCHANGED, null, job.fingerprint());
+        if (stored == null && delivery != null && finishedBefore(connection, job.id())) {
+            // a push for a job whose tracked state was pruned: it finished long ago (its completion or retry
+            // decision is kept for good), so this is a late copy of an old push, not a new job
+            return new Observation(Change.STALE, null, null, null);
+        }
+        Change change = judge(stored, job);
+        switch (change) {
+            case NEW -> {
+                boolean inserted = Transactions.insertIfAbsent(connection,
+                        "INSERT INTO job_state (job_id, target_id, job_type, status, progress, created_at, updated_at, first_seen_at, changed_at, job_json) "
+                                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        job.id(), job.storedTargetId(), job.type(), job.status(), job.progress(), job.createdAt(),
+                        job.updatedAt(), now, now, json);
+                if (!inserted) {
+                    return new Observation(Change.UNCHANGED, null, job.fingerprint(), null);
+                }
             }
-            change = Change.NEW;
-        } else if (stored.status.equals(job.status())
-                && (job.progress() == null || stored.progress == null || job.progress().equals(stored.progress))) {
-            boolean fillsIn = (stored.progress == null && job.progress() != null)
-                    || (stored.updatedAt == null && job.updatedAt() != null);
-            if (!fillsIn) {
-                return new Observation(Change.UNCHANGED, stored.status, stored.fingerprint());
+            case UNCHANGED, STALE -> {
+                return new Observation(change, stored.status, stored.fingerprint(), null);
             }
-            Transactions.update(connection,
-                    "UPDATE job_state SET progress = COALESCE(?, progress), updated_at = COALESCE(?, updated_at), "
-                            + "created_at = COALESCE(created_at, ?), job_json = ? WHERE job_id = ?",
-                    job.progress(), job.updatedAt(), job.createdAt(), json, job.id());
-            Integer progress = job.progress() != null ? job.progress() : stored.progress;
-            return new Observation(Change.REFINED, stored.status, stored.status + "|" + (progress == null ? "" : progress));
-        } else if (stored.updatedAt != null && job.updatedAt() != null && job.updatedAt().isBefore(stored.updatedAt)) {
-            return new Observation(Change.STALE, stored.status, stored.fingerprint());
-        } else if (FINISHED.contains(stored.status) && !FINISHED.contains(job.status())
-                && (stored.updatedAt == null || job.updatedAt() == null || !job.updatedAt().isAfter(stored.updatedAt))) {
-            return new Observation(Change.STALE, stored.status, stored.fingerprint());
-        } else {
-            Transactions.update(connection,
+            case REFINED -> {
+                Transactions.update(connection,
+                        "UPDATE job_state SET progress = COALESCE(?, progress), updated_at = COALESCE(?, updated_at), "
+                                + "created_at = COALESCE(created_at, ?), job_json = ? WHERE job_id = ?",
+                        job.progress(), job.updatedAt(), job.createdAt(), json, job.id());
+                Integer progress = job.progress() != null ? job.progress() : stored.progress;
+                return new Observation(Change.REFINED, stored.status, stored.status + "|" + (progress == null ? "" : progress), job);
+            }
+            default -> Transactions.update(connection,
                     "UPDATE job_state SET target_id = ?, job_type = ?, status = ?, progress = ?, created_at = ?, updated_at = ?, "
                             + "changed_at = ?, job_json = ?, gone_at = NULL WHERE job_id = ?",
-                    job.targetId(), job.type(), job.status(), job.progress(), job.createdAt(), job.updatedAt(), now, json, job.id());
-            change = Change.CHANGED;
+                    job.storedTargetId(), job.type(), job.status(), job.progress(), job.createdAt(), job.updatedAt(),
+                    now, json, job.id());
         }
-        if ("DONE".equals(job.status())) {
+        if (form.cut()) {
+            metrics.counter("devana.jobs.invalid", "reason", "too_large").increment();
+            String repeat = repeats.say("job-too-large");
+            if (repeat != null) {
+                LOG.warn("job {} {} has over {} characters of JSON: kept and announced in a safe form (long strings "
+                        + "and arrays cut){}", job.id(), MetricTags.jobType(job.type()), StoredForm.MAX_JOB_CHARS, repeat);
+            }
+        }
+        if (JobStatus.DONE.equals(job.status())) {
             recordCompletion(connection, job, json, now);
         }
-        EventOutbox.append(connection, events.statusChanged(job, now), now);
-        return new Observation(change, stored == null ? null : stored.status, job.fingerprint());
+        EventOutbox.append(connection, events.statusChanged(job, now, form.cut()), now);
+        return new Observation(change, stored == null ? null : stored.status, job.fingerprint(), job);
+    }
+
+    private static boolean finishedBefore(Connection connection, String jobId) throws SQLException {
+        try (PreparedStatement select = Transactions.query(connection,
+                "SELECT 1 FROM job_completions WHERE job_id = ? UNION ALL SELECT 1 FROM job_retries WHERE failed_job_id = ?",
+                jobId, jobId);
+             ResultSet rs = select.executeQuery()) {
+            return rs.next();
+        }
     }
 
     private void recordCompletion(Connection connection, JobSnapshot job, String json, Instant now) throws SQLException {
@@ -212,14 +275,15 @@ public class JobLedger {
         boolean inserted = Transactions.insertIfAbsent(connection,
                 "INSERT INTO job_completions (job_id, target_id, job_type, completed_at, recorded_at, metadata, job_json) "
                         + "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                job.id(), job.targetId(), job.type(), completedAt, now, metadata == null ? null : toJson(metadata), json);
+                job.id(), job.storedTargetId(), job.type(), completedAt, now, metadata == null ? null : toJson(metadata), json);
         if (inserted) {
-            metrics.counter("devana.jobs.completions", "type", job.type()).increment();
+            metrics.counter("devana.jobs.completions", "type", MetricTags.jobType(job.type())).increment();
         }
     }
 
-    private String toJson(JobSnapshot job) {
-        return toJson(job.json());
+    private static void setChange(Exchange exchange, Change change) {
+        exchange.getMessage().setHeader(CHANGE, change.name());
+        exchange.setProperty(CHANGE, change.name());
     }
 
     private String toJson(Object value) {
@@ -230,16 +294,15 @@ public class JobLedger {
         }
     }
 
-    private enum Change { NEW, CHANGED, REFINED, UNCHANGED, STALE }
+    enum Change { NEW, CHANGED, REFINED, UNCHANGED, STALE, REPLAY }
 
-    private static final Set<String> FINISHED = Set.of("DONE", "ERROR");
-
-    private record Stored(String status, Integer progress, Instant updatedAt) {
+    record Stored(String status, Integer progress, Instant updatedAt) {
         String fingerprint() {
             return status + "|" + (progress == null ? "" : progress);
         }
     }
 
-    private record Observation(Change change, String previousStatus, String storedFingerprint) {
+    /** What recording an observation did; {@code stored} is the job as written (its safe form), or null. */
+    private record Observation(Change change, String previousStatus, String storedFingerprint, JobSnapshot stored) {
     }
 }

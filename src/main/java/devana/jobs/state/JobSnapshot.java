@@ -1,9 +1,13 @@
 package devana.jobs.state;
 
+import devana.jobs.api.DevanaId;
+import devana.jobs.api.JobStatus;
+import devana.jobs.api.JobType;
+import devana.jobs.errors.OneLine;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -13,12 +17,10 @@ import java.util.regex.Pattern;
 public record JobSnapshot(String id, String targetId, String type, String status, Integer progress,
                           Instant createdAt, Instant updatedAt, Instant completedAt, Map<String, Object> json) {
 
-    public static final Set<String> KNOWN_TYPES =
-            Set.of("EXTRACTION", "EMBEDDING", "SYNC", "IMPORT", "TRANSCRIPTION", "GENERATION");
-    public static final Set<String> KNOWN_STATUSES = Set.of("PENDING", "IN_PROGRESS", "DONE", "ERROR");
+    /** The longest target id stored as it is; a longer one (never a Devana id) is stored shortened. */
+    public static final int MAX_STORED_TARGET = 256;
 
     private static final Pattern PRINTABLE = Pattern.compile("[\\x21-\\x7E]+");
-    private static final Pattern SAFE_TARGET = Pattern.compile("[A-Za-z0-9_-]{1,128}");
 
     /** Reads a job; a job without a usable id, type or status is refused with the reason. */
     public static JobSnapshot of(Object candidate) {
@@ -35,26 +37,59 @@ public record JobSnapshot(String id, String targetId, String type, String status
                 progress(job.get("progress")), instant(job.get("createdAt")), instant(job.get("updatedAt")), instant(job.get("completedAt")), job);
     }
 
+    /** A failed job known only by its retry claim (its stored JSON could not be read). */
+    public static JobSnapshot minimal(String id, String type, String targetId) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("id", id);
+        json.put("targetId", targetId);
+        json.put("type", type);
+        json.put("status", JobStatus.ERROR);
+        return new JobSnapshot(id, targetId, type, JobStatus.ERROR, null, null, null, null, json);
+    }
+
+    /** The same sighting, decided for this target and type (a retry claim's): its JSON stays as the API gave it. */
+    public JobSnapshot pinnedTo(String claimedTarget, String claimedType) {
+        return new JobSnapshot(id, claimedTarget, claimedType, status, progress, createdAt, updatedAt, completedAt, json);
+    }
+
+    /** The same job with another JSON (its stored form, see {@link StoredForm}). */
+    public JobSnapshot withJson(Map<String, Object> stored) {
+        return new JobSnapshot(id, targetId, type, status, progress, createdAt, updatedAt, completedAt, stored);
+    }
+
     public boolean knownType() {
-        return KNOWN_TYPES.contains(type);
+        return JobType.isKnown(type);
     }
 
     public boolean knownStatus() {
-        return KNOWN_STATUSES.contains(status);
+        return JobStatus.isKnown(status);
     }
 
-    /** Whether the target id may be put into a URL path (jobs-api.md). */
+    /** Whether the target id may be put into a request ({@link DevanaId}). */
     public boolean safeTarget() {
-        return targetId != null && SAFE_TARGET.matcher(targetId).matches();
+        return DevanaId.isValid(targetId);
     }
 
-    /** The target id as it may appear in a log line: control characters replaced, at most 64 characters. */
+    /** The target id as it may appear in a log line: see {@link #label}. */
     public String targetLabel() {
-        if (targetId == null) {
-            return "(none)";
+        return label(targetId);
+    }
+
+    /** A target id as it may appear in a log line: control characters escaped, at most 64 characters. */
+    public static String label(String targetId) {
+        return targetId == null ? "(none)" : OneLine.printable(targetId, 64);
+    }
+
+    /**
+     * The target id as the tables and events keep it: as it is up to {@value #MAX_STORED_TARGET} characters,
+     * else its start, its length and a digest (such an id is never sent anywhere; it only has to be told apart).
+     */
+    public String storedTargetId() {
+        if (targetId == null || targetId.length() <= MAX_STORED_TARGET) {
+            return targetId;
         }
-        String printable = targetId.replaceAll("[^\\x20-\\x7E]", "?");
-        return printable.length() > 64 ? printable.substring(0, 64) + "...(" + targetId.length() + " chars)" : printable;
+        return targetId.substring(0, 160) + "...(" + targetId.length() + " chars, sha256 "
+                + StoredForm.sha256(targetId).substring(0, 16) + ")";
     }
 
     /** What change detection compares: a job changed when this differs. */
@@ -90,7 +125,7 @@ public record JobSnapshot(String id, String targetId, String type, String status
     }
 
     static Instant instant(Object value) {
-        if (!(value instanceof String text)) {
+        if (!(value instanceof String text) || text.length() > 64) {
             return null;
         }
         try {

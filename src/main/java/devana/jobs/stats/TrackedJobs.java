@@ -3,7 +3,11 @@ package devana.jobs.stats;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import devana.jobs.api.JobStatus;
 import devana.jobs.api.ListingQuery;
+import devana.jobs.errors.OneLine;
+import devana.jobs.errors.Secrets;
+import devana.jobs.state.StoredForm;
 import devana.jobs.events.EventOutbox;
 import devana.jobs.health.PollWatch;
 import devana.jobs.state.Transactions;
@@ -35,10 +39,16 @@ import org.slf4j.LoggerFactory;
 public class TrackedJobs {
 
     public static final Duration WINDOW = Duration.ofHours(24);
+    /** A stored job longer than this (characters of JSON) is shown by its columns only. */
+    public static final int MAX_JOB_CHARS_SHOWN = 8192;
+    /** In the jobs shown, strings are cut after this many characters and arrays after so many items. */
+    public static final int MAX_STRING_CHARS_SHOWN = 1000;
+    public static final int MAX_ARRAY_ITEMS_SHOWN = 50;
+    /** /api/stats names at most this many types (or statuses) and sums the rest as OTHER. */
+    public static final int MAX_NAMES = 50;
 
     private static final Logger LOG = LoggerFactory.getLogger("devana.jobs.api");
     private static final TypeReference<Map<String, Object>> JSON_OBJECT = new TypeReference<>() { };
-    private static final Set<String> STATUSES = Set.of("PENDING", "IN_PROGRESS", "DONE", "ERROR");
     private static final List<String> OUTCOMES = List.of("REQUESTED", "EXHAUSTED", "REJECTED", "UNSUPPORTED", "FAILED");
     private static final Pattern TOKEN = Pattern.compile("[\\x21-\\x7E]{1,64}");
 
@@ -77,8 +87,8 @@ public class TrackedJobs {
             stats.put("in_progress", byStatus.getOrDefault("IN_PROGRESS", 0L));
             stats.put("done", byStatus.getOrDefault("DONE", 0L));
             stats.put("error", byStatus.getOrDefault("ERROR", 0L));
-            stats.put("by_type", byType);
-            stats.put("by_status", byStatus);
+            stats.put("by_type", largest(byType));
+            stats.put("by_status", largest(byStatus));
             stats.put("retries", retries);
             stats.put("retries_total", retries.values().stream().mapToLong(Long::longValue).sum());
             stats.put("completions", completions);
@@ -106,7 +116,7 @@ public class TrackedJobs {
         String status = query.get("status");
         String type = query.get("type");
         String targetId = query.get("targetId");
-        if (status != null && !STATUSES.contains(status)) {
+        if (status != null && !JobStatus.isKnown(status)) {
             refuse(message, "status must be one of PENDING, IN_PROGRESS, DONE, ERROR");
             return;
         }
@@ -122,10 +132,15 @@ public class TrackedJobs {
             return;
         }
 
-        StringBuilder sql = new StringBuilder("SELECT s.job_json, s.first_seen_at, s.changed_at, r.outcome, r.attempt, "
+        // A job whose JSON is over MAX_JOB_CHARS_SHOWN is not even read: its columns stand for it. The
+        // others are shortened (long strings and arrays cut). An answer is at most 100 x that size.
+        StringBuilder sql = new StringBuilder("SELECT CASE WHEN CHAR_LENGTH(s.job_json) <= ? THEN s.job_json END AS job_json, "
+                + "CHAR_LENGTH(s.job_json) AS json_chars, s.job_id, s.target_id, s.job_type, s.status, s.progress, "
+                + "s.created_at, s.updated_at, s.first_seen_at, s.changed_at, r.outcome, r.attempt, "
                 + "r.http_status, r.decided_at, r.last_error FROM job_state s "
                 + "LEFT JOIN job_retries r ON r.failed_job_id = s.job_id WHERE 1 = 1");
         List<Object> params = new ArrayList<>();
+        params.add(MAX_JOB_CHARS_SHOWN);
         if (status != null) {
             sql.append(" AND s.status = ?");
             params.add(status);
@@ -146,8 +161,24 @@ public class TrackedJobs {
              PreparedStatement select = Transactions.query(connection, sql.toString(), params.toArray());
              ResultSet rs = select.executeQuery()) {
             List<Map<String, Object>> jobs = new ArrayList<>();
+            boolean anyCut = false;
             while (rs.next()) {
-                Map<String, Object> job = mapper.readValue(rs.getString("job_json"), JSON_OBJECT);
+                String json = rs.getString("job_json");
+                Map<String, Object> job;
+                Map<String, Object> cut = null;
+                if (json == null) {
+                    job = summary(rs);
+                    cut = Map.of("jsonChars", rs.getLong("json_chars"), "shown",
+                            "the job's main fields only: its JSON is over " + MAX_JOB_CHARS_SHOWN + " characters");
+                } else {
+                    job = mapper.readValue(json, JSON_OBJECT);
+                    if (StoredForm.wouldShorten(job, MAX_STRING_CHARS_SHOWN, MAX_ARRAY_ITEMS_SHOWN)) {
+                        job = StoredForm.shortened(job, MAX_STRING_CHARS_SHOWN, MAX_ARRAY_ITEMS_SHOWN);
+                        cut = Map.of("jsonChars", rs.getLong("json_chars"), "shown", "strings over "
+                                + MAX_STRING_CHARS_SHOWN + " characters and arrays over " + MAX_ARRAY_ITEMS_SHOWN + " items cut");
+                    }
+                }
+                anyCut |= cut != null;
                 Map<String, Object> tracking = new LinkedHashMap<>();
                 tracking.put("firstSeenAt", text(Transactions.instant(rs, "first_seen_at")));
                 tracking.put("changedAt", text(Transactions.instant(rs, "changed_at")));
@@ -158,10 +189,13 @@ public class TrackedJobs {
                     retry.put("attempt", rs.getObject("attempt"));
                     retry.put("httpStatus", rs.getObject("http_status"));
                     retry.put("decidedAt", text(Transactions.instant(rs, "decided_at")));
-                    retry.put("lastError", rs.getString("last_error"));
+                    retry.put("lastError", Secrets.mask(rs.getString("last_error")));
                     tracking.put("retry", retry);
                 } else {
                     tracking.put("retry", null);
+                }
+                if (cut != null) {
+                    tracking.put("truncated", cut);
                 }
                 job.put("tracking", tracking);
                 jobs.add(job);
@@ -169,12 +203,47 @@ public class TrackedJobs {
             Map<String, Object> answer = new LinkedHashMap<>();
             answer.put("success", true);
             answer.put("data", jobs);
+            answer.put("truncated", anyCut);
             reply(message, 200, answer);
         } catch (SQLException e) {
             unavailable(message, e);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("a stored job is not JSON", e);
         }
+    }
+
+    /** The MAX_NAMES largest counts, the rest summed as OTHER: types and statuses come from the API. */
+    private static Map<String, Long> largest(Map<String, Long> counts) {
+        if (counts.size() <= MAX_NAMES) {
+            return counts;
+        }
+        List<Map.Entry<String, Long>> sorted = new ArrayList<>(counts.entrySet());
+        sorted.sort(Map.Entry.<String, Long>comparingByValue().reversed());
+        Map<String, Long> kept = new TreeMap<>();
+        long other = 0;
+        for (int i = 0; i < sorted.size(); i++) {
+            if (i < MAX_NAMES - 1) {
+                kept.put(sorted.get(i).getKey(), sorted.get(i).getValue());
+            } else {
+                other += sorted.get(i).getValue();
+            }
+        }
+        kept.merge("OTHER", other, Long::sum);
+        return kept;
+    }
+
+    /** A job too large to show, as its columns give it. */
+    private static Map<String, Object> summary(ResultSet rs) throws SQLException {
+        Map<String, Object> job = new LinkedHashMap<>();
+        job.put("id", rs.getString("job_id"));
+        String target = rs.getString("target_id");
+        job.put("targetId", target == null ? null : StoredForm.shortened(Map.of("t", target), MAX_STRING_CHARS_SHOWN, 1).get("t"));
+        job.put("type", rs.getString("job_type"));
+        job.put("status", rs.getString("status"));
+        job.put("progress", rs.getObject("progress"));
+        job.put("createdAt", text(Transactions.instant(rs, "created_at")));
+        job.put("updatedAt", text(Transactions.instant(rs, "updated_at")));
+        return job;
     }
 
     private static Map<String, Long> counts(Connection connection, String sql, Object... params) throws SQLException {
@@ -195,7 +264,7 @@ public class TrackedJobs {
     }
 
     private void unavailable(Message message, SQLException e) {
-        LOG.warn("/api answer failed: database unavailable: {}", e.getMessage());
+        LOG.warn("/api answer failed: database unavailable: {}", OneLine.printable(e.getMessage(), OneLine.FAILURE_LENGTH));
         Map<String, Object> answer = new LinkedHashMap<>();
         answer.put("success", false);
         answer.put("error", "database unavailable");

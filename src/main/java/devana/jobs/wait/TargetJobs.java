@@ -1,16 +1,16 @@
 package devana.jobs.wait;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import devana.jobs.api.ApiGate;
+import devana.jobs.api.ApiRequest;
 import devana.jobs.api.DevanaApiAuth;
-import devana.jobs.api.MalformedPageException;
+import devana.jobs.api.JobsPage;
 import devana.jobs.config.Settings;
+import devana.jobs.errors.Secrets;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,8 +42,8 @@ final class TargetJobs implements AutoCloseable {
         this.baseUrl = settings.baseUrl();
         this.gate = new ApiGate(clock, new SimpleMeterRegistry(), settings.rateLimitPerMinute(), settings.retryShare(),
                 Duration.ofMillis(settings.backoffBaseMillis()), Duration.ofMillis(settings.backoffMaxMillis()));
-        camel.getRegistry().bind("devanaApiAuth", new DevanaApiAuth(settings.apiKey()));
-        this.endpoint = settings.baseUrl() + "/v1/jobs?httpMethod=GET&httpClientConfigurer=#devanaApiAuth&skipRequestHeaders=true";
+        camel.getRegistry().bind("devanaApiAuth", new DevanaApiAuth(settings.apiKey(), settings.baseUrl()));
+        this.endpoint = settings.baseUrl() + "?httpMethod=GET&httpClientConfigurer=#devanaApiAuth&skipRequestHeaders=true";
         this.template = camel.createProducerTemplate();
     }
 
@@ -61,6 +61,7 @@ final class TargetJobs implements AutoCloseable {
         camel.getPropertiesComponent().setOverrideProperties(override);
         try {
             Settings settings = Settings.read(camel.getPropertiesComponent());
+            Secrets.remember(settings.apiKey());
             if (settings.embedded()) {
                 throw new Settings.InvalidSettingException("DEVANA_BASE_URL is not set: the wait command asks a real API "
                         + "or a running emulator (java -jar devana-jobs.jar emulator), with DEVANA_API_KEY");
@@ -93,26 +94,22 @@ final class TargetJobs implements AutoCloseable {
      * throws (HttpOperationFailedException, IOException ...); a 429 also pauses the gate.
      */
     List<Map<String, Object>> jobs(String targetId) throws Exception {
-        Exchange answer = template.request(endpoint, exchange -> exchange.getMessage().setHeader(Exchange.HTTP_QUERY,
-                "targetId=" + URLEncoder.encode(targetId, StandardCharsets.UTF_8) + "&limit=100"));
+        ApiRequest request = ApiRequest.jobsOfTarget(targetId);
+        Exchange answer = template.request(endpoint, exchange -> request.applyTo(exchange.getMessage()));
         if (answer.getException() != null) {
             answer.setProperty(Exchange.EXCEPTION_CAUGHT, answer.getException());
             gate.onFailure(answer);
             throw answer.getException();
         }
         gate.onSuccess();
-        String body = answer.getMessage().getBody(String.class);
-        Object page;
-        try {
-            page = mapper.readValue(body == null ? "" : body, Object.class);
-        } catch (JsonProcessingException e) {
-            throw new MalformedPageException("the answer is not JSON", e);
+        List<Map<String, Object>> jobs = new ArrayList<>();
+        for (Object job : JobsPage.read(mapper, answer.getMessage().getBody(String.class), request.toString())) {
+            if (job instanceof Map<?, ?> map) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> fields = (Map<String, Object>) map;
+                jobs.add(fields);
+            }
         }
-        if (!(page instanceof Map<?, ?> map) || !Boolean.TRUE.equals(map.get("success")) || !(map.get("data") instanceof List<?> data)) {
-            throw new MalformedPageException("the answer is not {\"success\":true,\"data\":[...]}");
-        }
-        @SuppressWarnings("unchecked")
-        List<Map<String, Object>> jobs = (List<Map<String, Object>>) (List<?>) data.stream().filter(Map.class::isInstance).toList();
         return jobs;
     }
 

@@ -2,7 +2,7 @@ package devana.jobs.wait;
 
 import devana.jobs.api.MalformedPageException;
 import devana.jobs.config.Settings;
-import devana.jobs.retry.RetryPolicy;
+import devana.jobs.errors.OneLine;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -101,7 +101,7 @@ public final class WaitCommand {
             if (!now.isBefore(deadline)) {
                 finishLine();
                 err.println("wait: timed out after " + seconds(options.timeout()) + ": " + (last == null
-                        ? "no " + what + " appeared" : "job " + last.get("id") + " is still " + describe(last)));
+                        ? "no " + what + " appeared" : "job " + text(last.get("id")) + " is still " + describe(last)));
                 return TIMED_OUT;
             }
             if (api.gate().isPaused()) {
@@ -122,7 +122,7 @@ public final class WaitCommand {
                     if ("DONE".equals(status)) {
                         show(line(job, start), progress(job));
                         finishLine();
-                        out.println("done: job " + job.get("id") + " " + job.get("type") + " of target " + options.target()
+                        out.println("done: job " + text(job.get("id")) + " " + text(job.get("type")) + " of target " + options.target()
                                 + " finished in " + seconds(Duration.between(start, clock.instant())) + " of waiting");
                         return DONE;
                     }
@@ -130,8 +130,8 @@ public final class WaitCommand {
                         show(line(job, start), progress(job));
                         finishLine();
                         Object error = job.get("error");
-                        err.println("failed: job " + job.get("id") + " " + job.get("type") + " of target " + options.target()
-                                + ": " + (error == null ? "the API gives no error message" : error));
+                        err.println("failed: job " + text(job.get("id")) + " " + text(job.get("type")) + " of target " + options.target()
+                                + ": " + (error == null ? "the API gives no error message" : OneLine.printable(String.valueOf(error), 1000)));
                         return FAILED;
                     }
                     show(line(job, start), progress(job));
@@ -145,7 +145,8 @@ public final class WaitCommand {
                 }
                 if (code == 400) {
                     finishLine();
-                    err.println("wait: the Devana API refused the request (HTTP 400): " + e.getResponseBody());
+                    err.println("wait: the Devana API refused the request (HTTP 400): "
+                            + OneLine.printable(e.getResponseBody(), OneLine.FAILURE_LENGTH));
                     return USAGE;
                 }
                 if (code == 429) {
@@ -156,12 +157,13 @@ public final class WaitCommand {
                 say("the Devana API answered HTTP " + code + "; asking again in " + seconds(pause));
             } catch (MalformedPageException e) {
                 pause = backoff(options.interval(), ++failuresInARow);
-                say("unreadable answer from the Devana API (" + e.getMessage() + "); asking again in " + seconds(pause));
+                say("unreadable answer from the Devana API (" + OneLine.printable(e.getMessage(), OneLine.FAILURE_LENGTH)
+                        + "); asking again in " + seconds(pause));
             } catch (InterruptedException e) {
                 throw e;
             } catch (Exception e) {
                 pause = backoff(options.interval(), ++failuresInARow);
-                say("cannot reach the Devana API at " + api.baseUrl() + " (" + RetryPolicy.describe(e) + "); asking again in "
+                say("cannot reach the Devana API at " + api.baseUrl() + " (" + OneLine.of(e) + "); asking again in "
                         + seconds(pause));
             }
             Instant next = clock.instant().plus(pause);
@@ -186,13 +188,18 @@ public final class WaitCommand {
 
     private static String describe(Map<String, Object> job) {
         Integer progress = progress(job);
-        return job.get("status") + (progress == null ? "" : " (" + progress + "%)");
+        return text(job.get("status")) + (progress == null ? "" : " (" + progress + "%)");
     }
 
     private String line(Map<String, Object> job, Instant start) {
         Integer progress = progress(job);
-        return job.get("status") + (progress == null ? "" : " " + progress + "%") + "  job " + job.get("id") + " "
-                + job.get("type") + " target " + job.get("targetId");
+        return text(job.get("status")) + (progress == null ? "" : " " + progress + "%") + "  job " + text(job.get("id")) + " "
+                + text(job.get("type")) + " target " + text(job.get("targetId"));
+    }
+
+    /** A value from the API as it may reach a terminal or a CI log: control characters escaped, cut. */
+    private static String text(Object value) {
+        return OneLine.printable(String.valueOf(value), 200);
     }
 
     /** Shows the state: redraws the bar on a terminal, prints a line when it changed otherwise. */

@@ -1,5 +1,6 @@
 package devana.jobs.wait;
 
+import devana.jobs.api.DevanaId;
 import java.time.Duration;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -19,7 +20,6 @@ public record WaitOptions(String target, String type, Duration timeout, Duration
             "  --interval  time between two polls, at least 2s (the API's rule; default 2s)",
             "exit codes: 0 DONE, 1 ERROR (the job's error is printed), 2 timed out, 3 usage or authentication error");
 
-    private static final Pattern TARGET = Pattern.compile("[A-Za-z0-9_-]{1,128}");
     private static final Pattern TYPE = Pattern.compile("[A-Z][A-Z0-9_]{0,63}");
     private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)?");
     private static final Set<String> STATUSES = Set.of("PENDING", "IN_PROGRESS", "DONE", "ERROR", "KILLED");
@@ -39,21 +39,23 @@ public record WaitOptions(String target, String type, Duration timeout, Duration
                 case "--help", "-h" -> {
                     return new WaitOptions(null, null, timeout, interval, true);
                 }
-                default -> throw new UsageException("unknown option " + arg);
+                default -> throw new UsageException("unknown option " + devana.jobs.errors.OneLine.printable(arg, 80));
             }
         }
         if (target == null) {
             throw new UsageException("--target <id> is required");
         }
-        if (!TARGET.matcher(target).matches()) {
-            throw new UsageException("--target must be a Devana id (letters, digits, _ and -, at most 128), got '" + target + "'");
+        if (!DevanaId.isValid(target)) {
+            throw new UsageException("--target must be a Devana id (letters, digits, _ and -, at most 128), got '"
+                    + devana.jobs.errors.OneLine.printable(target, 140) + "'");
         }
         if (type != null && STATUSES.contains(type)) {
             throw new UsageException("--type " + type + " is a status: --type names the job type to wait for "
                     + "(EXTRACTION, EMBEDDING, ...); the command waits until that job is DONE or ERROR");
         }
         if (type != null && !TYPE.matcher(type).matches()) {
-            throw new UsageException("--type must be a job type such as EXTRACTION or EMBEDDING, got '" + type + "'");
+            throw new UsageException("--type must be a job type such as EXTRACTION or EMBEDDING, got '"
+                    + devana.jobs.errors.OneLine.printable(type, 80) + "'");
         }
         if (timeout.isZero()) {
             throw new UsageException("--timeout must be more than 0");

@@ -2,11 +2,15 @@ package devana.jobs.webhook;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import devana.jobs.retry.RetryPolicy;
+import devana.jobs.errors.OneLine;
+import devana.jobs.errors.RepeatedFailures;
+import devana.jobs.http.RawRequests;
 import devana.jobs.state.InvalidJobException;
 import devana.jobs.state.JobLedger;
 import devana.jobs.state.JobSnapshot;
+import devana.jobs.state.StoredForm;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -18,6 +22,11 @@ import org.slf4j.LoggerFactory;
 /**
  * POST /webhook/job-status: checks a push (secret configured, size, signature, shape) and turns it into
  * a job as GET /v1/jobs would give it, for the same change detection as a polled job.
+ *
+ * <p>The push is taken as the HTTP server's guard read it ({@link RawRequests}): the raw bytes of the body,
+ * whatever the content type says, and the signature from the HTTP headers only (never from the query).
+ * Either scheme of {@link WebhookSignature} is accepted. An accepted push is keyed (the body's SHA-256, or
+ * the Standard Webhooks id) and the key is claimed with the observation (JobLedger): a replay changes nothing.
  *
  * <p>The push is {@code {jobId, status, targetId, type, metadata}} with the error in
  * {@code metadata.error} (the vendor page's receiver). It carries no progress and no time: a DONE push
@@ -37,12 +46,19 @@ public class WebhookReceiver {
     private final WebhookSignature signature;
     private final ObjectMapper mapper;
     private final MeterRegistry metrics;
+    private final RawRequests rawRequests;
+    private final Clock clock;
+    private final RepeatedFailures repeats;
 
-    /** @param secret the HMAC key, or null: every push is then answered 503 */
-    public WebhookReceiver(String secret, ObjectMapper mapper, MeterRegistry metrics) {
+    /** @param secret the HMAC key (checked by {@link WebhookSignature#refusal}), or null: every push is then answered 503 */
+    public WebhookReceiver(String secret, ObjectMapper mapper, MeterRegistry metrics, RawRequests rawRequests, Clock clock,
+                           RepeatedFailures repeats) {
         this.signature = secret == null || secret.isBlank() ? null : new WebhookSignature(secret);
         this.mapper = mapper;
         this.metrics = metrics;
+        this.rawRequests = rawRequests;
+        this.clock = clock;
+        this.repeats = repeats;
     }
 
     public boolean enabled() {
@@ -56,17 +72,30 @@ public class WebhookReceiver {
             answer(exchange, 503, "disabled", "the webhook is disabled: no secret is configured (set DEVANA_WEBHOOK_SECRET)");
             return;
         }
-        byte[] body = message.getBody(byte[].class);
-        if (body == null) {
-            body = new byte[0];
+        RawRequests.RawRequest push = rawRequests.take(exchange);
+        if (push == null) {
+            answer(exchange, 400, "malformed", "the push did not come through the HTTP server's guard");
+            return;
         }
+        byte[] body = push.body();
         if (body.length > MAX_BODY_BYTES) {
             answer(exchange, 413, "too_large", "the body has " + body.length + " bytes; at most " + MAX_BODY_BYTES + " are accepted");
             return;
         }
-        if (!signature.verifies(body, message.getHeader(WebhookSignature.HEADER, String.class))) {
+        String delivery;
+        if (push.header(WebhookSignature.SIGNATURE) != null) {
+            String refusal = signature.standardRefusal(body, push.header(WebhookSignature.ID),
+                    push.header(WebhookSignature.TIMESTAMP), push.header(WebhookSignature.SIGNATURE), clock.instant());
+            if (refusal != null) {
+                answer(exchange, 401, "unauthorized", refusal);
+                return;
+            }
+            delivery = StoredForm.sha256("webhook-id:" + push.header(WebhookSignature.ID));
+        } else if (signature.verifies(body, push.header(WebhookSignature.HEADER))) {
+            delivery = StoredForm.sha256(body);
+        } else {
             answer(exchange, 401, "unauthorized", "missing or wrong " + WebhookSignature.HEADER
-                    + " (expected sha256=<hex HMAC-SHA256 of the raw body>)");
+                    + " (expected sha256=<hex HMAC-SHA256 of the raw body>) or Standard Webhooks headers");
             return;
         }
         Map<String, Object> job;
@@ -82,30 +111,39 @@ public class WebhookReceiver {
         }
         message.setBody(job);
         message.setHeader(VERDICT, "ACCEPTED");
+        exchange.setProperty(JobLedger.DELIVERY, delivery);
     }
 
-    /** After change detection: 202 with what the push changed (NEW, CHANGED, UNCHANGED, ...). */
+    /**
+     * After change detection: 202 with what the push changed (NEW, CHANGED, REFINED, UNCHANGED, STALE, or
+     * REPLAY for a push accepted before). Read from exchange properties: a retry POST that failed on the way
+     * leaves camel-http's answer as the message, without the job's headers.
+     */
     public void recorded(Exchange exchange) {
-        Message message = exchange.getMessage();
+        JobSnapshot job = exchange.getProperty("job", JobSnapshot.class);
+        String change = exchange.getProperty(JobLedger.CHANGE, String.class);
         Map<String, Object> answer = new LinkedHashMap<>();
         answer.put("accepted", true);
-        answer.put("jobId", message.getHeader("jobId"));
-        answer.put("status", message.getHeader("jobStatus"));
-        answer.put("change", message.getHeader(JobLedger.CHANGE));
-        metrics.counter("devana.webhooks", "outcome", "accepted").increment();
-        reply(message, 202, answer);
+        answer.put("jobId", job == null ? null : job.id());
+        answer.put("status", job == null ? null : job.status());
+        answer.put("change", change);
+        metrics.counter("devana.webhooks", "outcome", "REPLAY".equals(change) ? "replay" : "accepted").increment();
+        reply(exchange.getMessage(), 202, answer);
     }
 
     /** The push was valid but could not be recorded (database down ...): 503, the sender tries again. */
     public void failed(Exchange exchange) {
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-        answer(exchange, 503, "failed", "the push could not be recorded, send it again later: " + RetryPolicy.describe(cause));
+        answer(exchange, 503, "failed", "the push could not be recorded, send it again later: " + OneLine.of(cause));
     }
 
     private void answer(Exchange exchange, int status, String outcome, String reason) {
         metrics.counter("devana.webhooks", "outcome", outcome).increment();
         Object from = exchange.getMessage().getHeader("CamelVertxPlatformHttpRemoteAddress");
-        LOG.warn("webhook push refused (HTTP {}){}: {}", status, from == null ? "" : " from " + from, reason);
+        String repeat = repeats.say("webhook-refused|" + status);
+        if (repeat != null) {
+            LOG.warn("webhook push refused (HTTP {}){}: {}{}", status, from == null ? "" : " from " + from, reason, repeat);
+        }
         Map<String, Object> answer = new LinkedHashMap<>();
         answer.put("accepted", false);
         answer.put("error", reason);

@@ -17,7 +17,6 @@ import org.apache.camel.ProducerTemplate;
 import org.apache.camel.ServiceStatus;
 import org.apache.camel.builder.AdviceWith;
 import org.apache.camel.main.Main;
-import org.apache.camel.model.ToDynamicDefinition;
 
 /**
  * devana-jobs booted in this JVM exactly as it ships (DevanaJobs.create(): the top-level routes and
@@ -120,7 +119,7 @@ final class AppUnderBench implements AutoCloseable {
                     exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
                 }));
         AdviceWith.adviceWith(context, "post-the-retry-request-to-the-devana-api", route ->
-                route.weaveByType(ToDynamicDefinition.class).replace().process(exchange -> {
+                route.weaveById("post-a-retry-request").replace().process(exchange -> {
                     exchange.getMessage().setBody("{\"success\":true}");
                     exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 202);
                 }));

@@ -1,0 +1,64 @@
+package devana.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.ServerSocket;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Settings the app refuses to start with, each said in one line that names the setting that moves it. */
+class StartupRefusalsTest extends AppOnEmulatorTest {
+
+    @Test
+    void names_the_port_in_use_and_the_setting_that_moves_it() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0)) {
+            Map<String, String> settings = RunningApp.settings(emulator, dataDir);
+            settings.put("camel.server.port", String.valueOf(taken.getLocalPort()));
+
+            String failure = RunningApp.startupFailure(settings);
+
+            assertThat(failure).contains("port " + taken.getLocalPort()).contains("is in use")
+                    .contains("camel.server.port (CAMEL_SERVER_PORT)");
+        }
+    }
+
+    @Test
+    void names_the_emulator_port_in_use_and_the_setting_that_moves_it() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+            Map<String, String> settings = RunningApp.settings(emulator, dataDir);
+            settings.remove("devana.base-url");
+            settings.remove("devana.api-key");
+            settings.put("devana.emulator.port", String.valueOf(taken.getLocalPort()));
+
+            String failure = RunningApp.startupFailure(settings);
+
+            assertThat(failure).contains("port " + taken.getLocalPort() + " of the embedded emulator is in use")
+                    .contains("devana.emulator.port (DEVANA_EMULATOR_PORT)");
+        }
+    }
+
+    @Test
+    void masks_the_api_key_in_any_log_line_whoever_writes_it() throws Exception {
+        try (LogCapture log = new LogCapture()) {
+            startApp();
+            org.slf4j.Logger library = org.slf4j.LoggerFactory.getLogger("org.example.SomeLibrary");
+
+            library.warn("could not reach http://api/v1/documents/" + emulator.apiKey() + "/reextract",
+                    new java.io.IOException("refused: " + emulator.apiKey(), new IllegalStateException("key=" + emulator.apiKey())));
+
+            assertThat(log.text()).contains("could not reach http://api/v1/documents/****/reextract")
+                    .contains("java.io.IOException: refused: ****").contains("key=****")
+                    .doesNotContain(emulator.apiKey());
+        }
+    }
+
+    @Test
+    void logs_the_database_url_without_the_password_it_holds() throws Exception {
+        try (LogCapture log = new LogCapture()) {
+            startApp(Map.of("jobs.db.url", "jdbc:h2:file:" + dataDir.resolve("secured").toAbsolutePath() + ";PASSWORD=db-pass-in-url-7f3e"));
+
+            assertThat(log.text()).contains("database jdbc:h2:file:").contains("(parameters not shown)")
+                    .doesNotContain("db-pass-in-url-7f3e");
+        }
+    }
+}
