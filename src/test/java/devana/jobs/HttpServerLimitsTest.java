@@ -121,6 +121,23 @@ class HttpServerLimitsTest extends AppOnEmulatorTest {
     }
 
     @Test
+    void lets_requests_beyond_the_view_bound_wait_their_turn_as_a_browser_sends_five_at_once() throws Exception {
+        startApp(Map.of("jobs.http.view-concurrency", "1"));
+        java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+        List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
+        for (String path : List.of("/api/stats", "/api/jobs?status=IN_PROGRESS&limit=20", "/api/jobs?status=PENDING&limit=10",
+                "/api/jobs?status=ERROR&limit=8", "/api/jobs?status=DONE&limit=8", "/")) {
+            answers.add(client.sendAsync(java.net.http.HttpRequest.newBuilder(java.net.URI.create(app.url(path))).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+
+        for (var answer : answers) {
+            assertThat(answer.get(20, java.util.concurrent.TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        }
+        assertThat(app.counter("devana.http.refused", "reason", "busy")).isZero();
+    }
+
+    @Test
     void keeps_an_answer_over_large_jobs_small_and_says_what_it_cut() throws Exception {
         String small = emulator.job().type("EXTRACTION").status("DONE").progress(100).metadata(Map.of("fileName", "a.pdf")).add();
         String longField = emulator.job().type("EXTRACTION").status("DONE").progress(100)

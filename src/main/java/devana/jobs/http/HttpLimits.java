@@ -10,7 +10,7 @@ import java.time.Duration;
  * @param idleTimeout      time a connection may stay open with nothing sent either way
  * @param maxConnections   connections open at once; the next one is closed at once
  * @param webhookInFlight  webhook requests being read or handled at once; more are answered 503
- * @param viewsInFlight    dashboard and /api/* requests handled at once; more are answered 503
+ * @param viewsInFlight    dashboard and /api/* requests handled at once; a few more wait their turn, then 503
  */
 public record HttpLimits(long maxBodyBytes, Duration requestTimeout, Duration idleTimeout, int maxConnections,
                          int webhookInFlight, int viewsInFlight) {

@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,9 +29,9 @@ import org.slf4j.LoggerFactory;
  * connection;</li>
  * <li>the webhook's body is read here, into at most the limit (then 413), raw whatever its content type, and
  * handed to the route with the signature headers of the HTTP request ({@link RawRequests});</li>
- * <li>webhook requests, and dashboard or /api/* requests, are each bounded in number at once: more are
- * answered 503 with Retry-After (a sender tries again; a browser polls again). /observe/* is never bounded:
- * probes must answer.</li>
+ * <li>webhook requests are bounded in number at once, more are answered 503 with Retry-After (a sender
+ * tries again); dashboard and /api/* requests too, with a short queue before that (a browser asks five at
+ * once). /observe/* is never bounded: probes must answer.</li>
  * </ul>
  * Every refusal is counted; its log line is said once a minute with a count.
  */
@@ -44,14 +43,16 @@ public final class RequestGuard implements Handler<RoutingContext> {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** How long a refused request's body is still read (and dropped) before its connection is closed. */
     private static final java.time.Duration LINGER = java.time.Duration.ofSeconds(2);
+    /** Dashboard and /api/* requests that wait for a slot (a browser asks five at once); more are answered 503. */
+    static final int VIEWS_WAITING = 64;
 
     private final Vertx vertx;
     private final HttpLimits limits;
     private final RawRequests raw;
     private final MeterRegistry metrics;
     private final RepeatedFailures repeats;
-    private final AtomicInteger webhooks = new AtomicInteger();
-    private final AtomicInteger views = new AtomicInteger();
+    private final Admission webhooks;
+    private final Admission views;
 
     RequestGuard(Vertx vertx, HttpLimits limits, RawRequests raw, MeterRegistry metrics, RepeatedFailures repeats) {
         this.vertx = vertx;
@@ -59,6 +60,8 @@ public final class RequestGuard implements Handler<RoutingContext> {
         this.raw = raw;
         this.metrics = metrics;
         this.repeats = repeats;
+        this.webhooks = new Admission(limits.webhookInFlight(), 0);
+        this.views = new Admission(limits.viewsInFlight(), VIEWS_WAITING);
     }
 
     @Override
@@ -79,18 +82,16 @@ public final class RequestGuard implements Handler<RoutingContext> {
             return;
         }
         if (webhook && request.method() == HttpMethod.POST) {
-            if (!enter(webhooks, limits.webhookInFlight(), ctx)) {
+            if (!webhooks.admit(ctx, () -> readBody(ctx))) {
                 refuse(ctx, true, 503, "busy", "too many webhook requests at once; send it again in a moment");
-                return;
             }
-            readBody(ctx);
             return;
         }
         if (isView(request.path())) {
-            if (!enter(views, limits.viewsInFlight(), ctx)) {
+            if (!views.admit(ctx, ctx::next)) {
                 refuse(ctx, false, 503, "busy", "too many requests at once; try again in a moment");
-                return;
             }
+            return;
         }
         ctx.next();
     }
@@ -136,15 +137,6 @@ public final class RequestGuard implements Handler<RoutingContext> {
             }
         }
         return headers;
-    }
-
-    private static boolean enter(AtomicInteger inFlight, int max, RoutingContext ctx) {
-        if (inFlight.incrementAndGet() > max) {
-            inFlight.decrementAndGet();
-            return false;
-        }
-        ctx.addEndHandler(done -> inFlight.decrementAndGet());
-        return true;
     }
 
     private static boolean isView(String path) {
