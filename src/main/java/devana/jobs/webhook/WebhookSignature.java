@@ -89,11 +89,7 @@ public final class WebhookSignature {
         if (Math.abs(seconds - now.getEpochSecond()) > TOLERANCE.toSeconds()) {
             return "webhook-timestamp is more than " + TOLERANCE.toMinutes() + " minutes from now";
         }
-        byte[] signed = (id + "." + timestamp.trim() + ".").getBytes(StandardCharsets.UTF_8);
-        byte[] content = new byte[signed.length + body.length];
-        System.arraycopy(signed, 0, content, 0, signed.length);
-        System.arraycopy(body, 0, content, signed.length, body.length);
-        byte[] expected = hmac(standardKey, content);
+        byte[] expected = hmac(standardKey, standardContent(id, timestamp.trim(), body));
         boolean matched = false;
         String[] candidates = signatures.trim().split(" +");
         for (int i = 0; i < candidates.length && i < 8; i++) {
@@ -112,18 +108,13 @@ public final class WebhookSignature {
         return matched ? null : "webhook-signature does not sign this push (expected v1,<base64 HMAC-SHA256 of id.timestamp.body>)";
     }
 
-    /** The X-Devana-Signature value for a body, as a sender computes it. */
-    public String sign(byte[] body) {
-        return PREFIX + HexFormat.of().formatHex(hmac(key, body));
-    }
-
-    /** The webhook-signature value for a push, as a Standard Webhooks sender computes it. */
-    public String signStandard(String id, long timestamp, byte[] body) {
-        byte[] signed = (id + "." + timestamp + ".").getBytes(StandardCharsets.UTF_8);
-        byte[] content = new byte[signed.length + body.length];
-        System.arraycopy(signed, 0, content, 0, signed.length);
-        System.arraycopy(body, 0, content, signed.length, body.length);
-        return "v1," + Base64.getEncoder().encodeToString(hmac(standardKey, content));
+    /** What the Standard Webhooks scheme signs: {@code id.timestamp.body}. */
+    private static byte[] standardContent(String id, String timestamp, byte[] body) {
+        byte[] head = (id + "." + timestamp + ".").getBytes(StandardCharsets.UTF_8);
+        byte[] content = new byte[head.length + body.length];
+        System.arraycopy(head, 0, content, 0, head.length);
+        System.arraycopy(body, 0, content, head.length, body.length);
+        return content;
     }
 
     private static byte[] standardKeyBytes(String secret) {
