@@ -43,7 +43,7 @@ class HttpAccessTest extends AppOnEmulatorTest {
     }
 
     @Test
-    void refuses_to_start_with_a_viewer_login_that_is_not_user_colon_password() {
+    void refuses_to_start_with_a_viewer_login_that_is_not_user_colon_password() throws Exception {
         Map<String, String> settings = RunningApp.settings(emulator, dataDir);
         settings.put("jobs.http.viewer-login", "just-a-password");
         assertThat(RunningApp.startupFailure(settings))

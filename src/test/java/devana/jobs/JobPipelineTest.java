@@ -342,7 +342,7 @@ abstract class JobPipelineTest {
     }
 
     @Test
-    void refuses_a_poll_interval_below_two_seconds_at_startup() {
+    void refuses_a_poll_interval_below_two_seconds_at_startup() throws Exception {
         Map<String, String> settings = settings();
         settings.put("devana.poll.interval", "1500");
         String failure = RunningApp.startupFailure(settings);
@@ -388,7 +388,7 @@ abstract class JobPipelineTest {
     }
 
     @Test
-    void refuses_a_state_retention_shorter_than_twice_the_api_window_at_startup() {
+    void refuses_a_state_retention_shorter_than_twice_the_api_window_at_startup() throws Exception {
         Map<String, String> settings = settings();
         settings.put("jobs.state.retention-hours", "24");
         String failure = RunningApp.startupFailure(settings);

@@ -82,20 +82,33 @@ public final class RunningApp implements AutoCloseable {
         return new RunningApp(main, thread);
     }
 
-    /** Starts the app and returns what stopped it from starting: the messages of the failure and its causes, one a line (null if it started). */
-    public static String startupFailure(Map<String, String> settings) {
+    /**
+     * Starts the app and returns what stopped it from starting: the messages of the failure and its causes,
+     * one a line; null if it started after all (it is then stopped again).
+     */
+    public static String startupFailure(Map<String, String> settings) throws InterruptedException {
         Main main = DevanaJobs.create();
         settings.forEach(main::addOverrideProperty);
-        try {
-            main.run();
-            return null;
-        } catch (Throwable failure) {
-            StringBuilder messages = new StringBuilder();
-            for (Throwable t = failure; t != null; t = t.getCause()) {
-                messages.append(t.getMessage()).append('\n');
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread thread = new Thread(() -> {
+            try {
+                main.run();
+            } catch (Throwable e) {
+                failure.set(e);
             }
-            return messages.toString();
+        }, "devana-jobs-expected-to-fail");
+        thread.start();
+        await().atMost(Duration.ofSeconds(30)).until(() -> failure.get() != null || started(main));
+        if (failure.get() == null) {
+            main.completed();
+            thread.join(Duration.ofSeconds(30).toMillis());
+            return null;
         }
+        StringBuilder messages = new StringBuilder();
+        for (Throwable t = failure.get(); t != null; t = t.getCause()) {
+            messages.append(t.getMessage()).append('\n');
+        }
+        return messages.toString();
     }
 
     private static boolean started(Main main) {

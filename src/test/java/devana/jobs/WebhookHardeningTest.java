@@ -162,7 +162,7 @@ class WebhookHardeningTest extends AppOnEmulatorTest {
     }
 
     @Test
-    void refuses_to_start_with_a_webhook_secret_shorter_than_16_bytes_and_says_why() {
+    void refuses_to_start_with_a_webhook_secret_shorter_than_16_bytes_and_says_why() throws Exception {
         Map<String, String> settings = RunningApp.settings(emulator, dataDir);
         settings.put("devana.webhook.secret", "x");
 
