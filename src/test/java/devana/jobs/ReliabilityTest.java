@@ -148,12 +148,16 @@ class ReliabilityTest extends AppOnEmulatorTest {
                 "-baseDir", dataDir.toString()).start();
         int port = database.getPort();
         String job = emulator.job().type("GENERATION").status("IN_PROGRESS").progress(10).add();
+        LogCapture log = new LogCapture();
         startApp(Map.of("jobs.db.url", "jdbc:h2:tcp://127.0.0.1:" + port + "/devana-jobs"));
         await().atMost(CYCLES).until(() -> app.count("SELECT COUNT(*) FROM job_state") == 1);
 
         database.stop();
         emulator.update(job, "DONE", 100);
         await().atMost(CYCLES).until(() -> app.counter("devana.cycle.failures", "kind", "database") >= 2);
+        log.close();
+        assertThat(log.text()).as("one line a minute for the repeating failure, no stack trace").doesNotContain("\tat ");
+        assertThat(log.count("cycle abandoned (poll-devana-jobs-every-interval): database unavailable")).isEqualTo(1);
         database = Server.createTcpServer("-tcpPort", String.valueOf(port), "-tcpAllowOthers", "-ifNotExists",
                 "-baseDir", dataDir.toString()).start();
         try {
