@@ -3,7 +3,8 @@ package devana.jobs;
 import devana.jobs.config.JobsConfiguration;
 import devana.jobs.config.Settings;
 import devana.jobs.emulator.DevanaEmulator;
-import devana.jobs.errors.OneLine;
+import devana.jobs.text.OneLine;
+import devana.jobs.http.GuardedHttpServer;
 import devana.jobs.http.GuardedHttpServerFactory;
 import devana.jobs.wait.WaitCommand;
 import java.nio.file.Files;
@@ -67,7 +68,7 @@ public final class DevanaJobs {
     /** What stopped the start, in one line: a refused setting says which and how to fix it. */
     private static String startupProblem(Throwable error) {
         for (Throwable cause = error; cause != null; cause = cause.getCause()) {
-            if (cause instanceof Settings.InvalidSettingException) {
+            if (cause instanceof Settings.InvalidSettingException || cause instanceof GuardedHttpServer.PortInUseException) {
                 return OneLine.printable(cause.getMessage(), 1000);
             }
         }

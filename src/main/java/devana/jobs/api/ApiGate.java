@@ -1,5 +1,6 @@
 package devana.jobs.api;
 
+import devana.jobs.contract.MetricTags;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;

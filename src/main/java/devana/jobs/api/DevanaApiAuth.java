@@ -1,5 +1,6 @@
 package devana.jobs.api;
 
+import devana.jobs.contract.ApiRequest;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;

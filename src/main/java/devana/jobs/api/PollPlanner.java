@@ -1,8 +1,12 @@
 package devana.jobs.api;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import devana.jobs.state.JobLedger;
+import devana.jobs.contract.ApiRequest;
+import devana.jobs.contract.DevanaId;
+import devana.jobs.contract.JobStatus;
+import devana.jobs.contract.ListingQuery;
 import devana.jobs.state.JobLedger.ActiveJob;
+import devana.jobs.state.JobLedger;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;

@@ -13,9 +13,9 @@ import devana.jobs.emulator.DevanaEmulator;
 import devana.jobs.emulator.EmulatorOptions;
 import devana.jobs.errors.FailureReport;
 import devana.jobs.errors.LogMasking;
-import devana.jobs.errors.OneLine;
-import devana.jobs.errors.RepeatedFailures;
-import devana.jobs.errors.Secrets;
+import devana.jobs.text.OneLine;
+import devana.jobs.text.RepeatedFailures;
+import devana.jobs.text.Secrets;
 import devana.jobs.events.Backoff;
 import devana.jobs.events.CloudEventBindings;
 import devana.jobs.events.CloudEvents;
@@ -179,7 +179,7 @@ public class JobsConfiguration implements CamelConfiguration {
                 throw new Settings.InvalidSettingException(key + " (" + Settings.variable(key) + ") must be 1 or more");
             }
         }
-        return new HttpLimits(WebhookReceiver.MAX_BODY_BYTES, Duration.ofMillis(requestTimeout), Duration.ofMillis(idleTimeout),
+        return new HttpLimits(HttpLimits.MAX_BODY_BYTES, Duration.ofMillis(requestTimeout), Duration.ofMillis(idleTimeout),
                 (int) connections, (int) webhooks, (int) views);
     }
 

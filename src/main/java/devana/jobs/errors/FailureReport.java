@@ -2,6 +2,8 @@ package devana.jobs.errors;
 
 import devana.jobs.api.DevanaApiAuth;
 import devana.jobs.api.MalformedPageException;
+import devana.jobs.text.OneLine;
+import devana.jobs.text.RepeatedFailures;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.sql.SQLException;

@@ -1,5 +1,6 @@
 package devana.jobs.errors;
 
+import devana.jobs.text.Secrets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

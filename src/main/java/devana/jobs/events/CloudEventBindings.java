@@ -2,7 +2,7 @@ package devana.jobs.events;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import devana.jobs.api.DevanaId;
+import devana.jobs.contract.DevanaId;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;

@@ -1,6 +1,6 @@
 package devana.jobs.health;
 
-import devana.jobs.errors.OneLine;
+import devana.jobs.text.OneLine;
 import devana.jobs.events.Backoff;
 import java.util.Map;
 import java.util.function.LongSupplier;

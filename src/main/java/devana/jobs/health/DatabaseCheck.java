@@ -1,6 +1,6 @@
 package devana.jobs.health;
 
-import devana.jobs.errors.OneLine;
+import devana.jobs.text.OneLine;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;

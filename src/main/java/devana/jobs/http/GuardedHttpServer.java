@@ -1,7 +1,6 @@
 package devana.jobs.http;
 
-import devana.jobs.config.Settings;
-import devana.jobs.errors.RepeatedFailures;
+import devana.jobs.text.RepeatedFailures;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -73,7 +72,7 @@ public final class GuardedHttpServer extends VertxPlatformHttpServer {
                     .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof BindException) {
-                throw new Settings.InvalidSettingException("port " + configuration.getBindPort() + " on "
+                throw new PortInUseException("port " + configuration.getBindPort() + " on "
                         + configuration.getBindHost() + " is in use: stop what listens there, or set camel.server.port "
                         + "(CAMEL_SERVER_PORT) to a free port");
             }
@@ -101,6 +100,13 @@ public final class GuardedHttpServer extends VertxPlatformHttpServer {
             } catch (Exception e) {
                 LOG.debug("HTTP server did not close cleanly", e);
             }
+        }
+    }
+
+    /** The server's port is taken: the message says which and which setting moves it. */
+    public static final class PortInUseException extends IllegalStateException {
+        PortInUseException(String message) {
+            super(message);
         }
     }
 

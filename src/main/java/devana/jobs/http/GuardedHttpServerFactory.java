@@ -1,6 +1,5 @@
 package devana.jobs.http;
 
-import devana.jobs.webhook.WebhookReceiver;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Service;
 import org.apache.camel.component.platform.http.main.DefaultMainHttpServerFactory;
@@ -24,7 +23,7 @@ public final class GuardedHttpServerFactory implements MainHttpServerFactory {
         configuration.setBindPort(properties.getPort());
         configuration.setPath(properties.getPath());
         // no route but the webhook takes a body, and the webhook takes at most this much
-        configuration.setMaxBodySize((long) WebhookReceiver.MAX_BODY_BYTES);
+        configuration.setMaxBodySize((long) HttpLimits.MAX_BODY_BYTES);
         GuardedHttpServer server = new GuardedHttpServer(configuration);
         server.setCamelContext(camelContext);
         return server;

@@ -14,4 +14,7 @@ import java.time.Duration;
  */
 public record HttpLimits(long maxBodyBytes, Duration requestTimeout, Duration idleTimeout, int maxConnections,
                          int webhookInFlight, int viewsInFlight) {
+
+    /** The largest body any route takes: the webhook's 64 KiB (product decision). */
+    public static final int MAX_BODY_BYTES = 64 * 1024;
 }

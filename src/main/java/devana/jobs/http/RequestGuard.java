@@ -2,7 +2,7 @@ package devana.jobs.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import devana.jobs.errors.RepeatedFailures;
+import devana.jobs.text.RepeatedFailures;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;

@@ -1,6 +1,6 @@
 package devana.jobs.retry;
 
-import devana.jobs.api.ApiRequest;
+import devana.jobs.contract.ApiRequest;
 import java.time.Instant;
 
 /**

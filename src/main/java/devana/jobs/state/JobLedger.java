@@ -2,9 +2,9 @@ package devana.jobs.state;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import devana.jobs.api.JobStatus;
-import devana.jobs.api.MetricTags;
-import devana.jobs.errors.RepeatedFailures;
+import devana.jobs.contract.JobStatus;
+import devana.jobs.contract.MetricTags;
+import devana.jobs.text.RepeatedFailures;
 import devana.jobs.events.CloudEvents;
 import devana.jobs.events.EventOutbox;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -1,9 +1,9 @@
 package devana.jobs.state;
 
-import devana.jobs.api.DevanaId;
-import devana.jobs.api.JobStatus;
-import devana.jobs.api.JobType;
-import devana.jobs.errors.OneLine;
+import devana.jobs.contract.DevanaId;
+import devana.jobs.contract.JobStatus;
+import devana.jobs.contract.JobType;
+import devana.jobs.text.OneLine;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;

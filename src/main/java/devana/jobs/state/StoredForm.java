@@ -88,9 +88,14 @@ public final class StoredForm {
         }
     }
 
+    /** The text itself up to {@code maxChars} characters, else its start and "...(N chars)". */
+    public static String cut(String text, int maxChars) {
+        return text == null || text.length() <= maxChars ? text : text.substring(0, maxChars) + "...(" + text.length() + " chars)";
+    }
+
     private static Object cut(Object value, int maxChars, int maxItems, int depth) {
         if (value instanceof String text) {
-            return text.length() > maxChars ? text.substring(0, maxChars) + "...(" + text.length() + " chars)" : text;
+            return cut(text, maxChars);
         }
         if (value instanceof Map<?, ?> map) {
             if (depth >= MAX_DEPTH) {

@@ -3,10 +3,10 @@ package devana.jobs.stats;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import devana.jobs.api.JobStatus;
-import devana.jobs.api.ListingQuery;
-import devana.jobs.errors.OneLine;
-import devana.jobs.errors.Secrets;
+import devana.jobs.contract.JobStatus;
+import devana.jobs.contract.ListingQuery;
+import devana.jobs.text.OneLine;
+import devana.jobs.text.Secrets;
 import devana.jobs.state.StoredForm;
 import devana.jobs.events.EventOutbox;
 import devana.jobs.health.PollWatch;
@@ -236,8 +236,7 @@ public class TrackedJobs {
     private static Map<String, Object> summary(ResultSet rs) throws SQLException {
         Map<String, Object> job = new LinkedHashMap<>();
         job.put("id", rs.getString("job_id"));
-        String target = rs.getString("target_id");
-        job.put("targetId", target == null ? null : StoredForm.shortened(Map.of("t", target), MAX_STRING_CHARS_SHOWN, 1).get("t"));
+        job.put("targetId", StoredForm.cut(rs.getString("target_id"), MAX_STRING_CHARS_SHOWN));
         job.put("type", rs.getString("job_type"));
         job.put("status", rs.getString("status"));
         job.put("progress", rs.getObject("progress"));

@@ -2,11 +2,12 @@ package devana.jobs.wait;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import devana.jobs.api.ApiGate;
-import devana.jobs.api.ApiRequest;
+import devana.jobs.contract.ApiRequest;
 import devana.jobs.api.DevanaApiAuth;
 import devana.jobs.api.JobsPage;
 import devana.jobs.config.Settings;
-import devana.jobs.errors.Secrets;
+import devana.jobs.errors.LogMasking;
+import devana.jobs.text.Secrets;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -62,6 +63,7 @@ final class TargetJobs implements AutoCloseable {
         try {
             Settings settings = Settings.read(camel.getPropertiesComponent());
             Secrets.remember(settings.apiKey());
+            LogMasking.install();
             if (settings.embedded()) {
                 throw new Settings.InvalidSettingException("DEVANA_BASE_URL is not set: the wait command asks a real API "
                         + "or a running emulator (java -jar devana-jobs.jar emulator), with DEVANA_API_KEY");

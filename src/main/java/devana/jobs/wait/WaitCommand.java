@@ -2,7 +2,7 @@ package devana.jobs.wait;
 
 import devana.jobs.api.MalformedPageException;
 import devana.jobs.config.Settings;
-import devana.jobs.errors.OneLine;
+import devana.jobs.text.OneLine;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

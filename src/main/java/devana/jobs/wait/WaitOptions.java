@@ -1,6 +1,7 @@
 package devana.jobs.wait;
 
-import devana.jobs.api.DevanaId;
+import devana.jobs.contract.DevanaId;
+import devana.jobs.text.OneLine;
 import java.time.Duration;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -39,7 +40,7 @@ public record WaitOptions(String target, String type, Duration timeout, Duration
                 case "--help", "-h" -> {
                     return new WaitOptions(null, null, timeout, interval, true);
                 }
-                default -> throw new UsageException("unknown option " + devana.jobs.errors.OneLine.printable(arg, 80));
+                default -> throw new UsageException("unknown option " + OneLine.printable(arg, 80));
             }
         }
         if (target == null) {
@@ -47,7 +48,7 @@ public record WaitOptions(String target, String type, Duration timeout, Duration
         }
         if (!DevanaId.isValid(target)) {
             throw new UsageException("--target must be a Devana id (letters, digits, _ and -, at most 128), got '"
-                    + devana.jobs.errors.OneLine.printable(target, 140) + "'");
+                    + OneLine.printable(target, 140) + "'");
         }
         if (type != null && STATUSES.contains(type)) {
             throw new UsageException("--type " + type + " is a status: --type names the job type to wait for "
@@ -55,7 +56,7 @@ public record WaitOptions(String target, String type, Duration timeout, Duration
         }
         if (type != null && !TYPE.matcher(type).matches()) {
             throw new UsageException("--type must be a job type such as EXTRACTION or EMBEDDING, got '"
-                    + devana.jobs.errors.OneLine.printable(type, 80) + "'");
+                    + OneLine.printable(type, 80) + "'");
         }
         if (timeout.isZero()) {
             throw new UsageException("--timeout must be more than 0");

@@ -2,8 +2,9 @@ package devana.jobs.webhook;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import devana.jobs.errors.OneLine;
-import devana.jobs.errors.RepeatedFailures;
+import devana.jobs.text.OneLine;
+import devana.jobs.text.RepeatedFailures;
+import devana.jobs.http.HttpLimits;
 import devana.jobs.http.RawRequests;
 import devana.jobs.state.InvalidJobException;
 import devana.jobs.state.JobLedger;
@@ -36,7 +37,7 @@ import org.slf4j.LoggerFactory;
  */
 public class WebhookReceiver {
 
-    public static final int MAX_BODY_BYTES = 64 * 1024;
+    public static final int MAX_BODY_BYTES = HttpLimits.MAX_BODY_BYTES;
     /** Header the webhook route branches on: ACCEPTED, or absent when the push was answered already. */
     public static final String VERDICT = "webhookVerdict";
 

@@ -1,9 +1,10 @@
-package devana.jobs.errors;
+package devana.jobs.text;
 
-import devana.jobs.state.RecentlySeen;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * A failure that comes back every cycle (an API that stays down, a job that can never be read) is said once
@@ -13,10 +14,11 @@ import java.time.Instant;
 public final class RepeatedFailures {
 
     public static final Duration EVERY = Duration.ofMinutes(1);
+    /** The kinds are the callers' own words (a route and a failure kind, a refusal), so they are few; still bounded. */
     private static final int KINDS = 1_000;
 
     private final Clock clock;
-    private final RecentlySeen<Window> windows = new RecentlySeen<>(KINDS);
+    private final Map<String, Window> windows = new HashMap<>();
 
     public RepeatedFailures(Clock clock) {
         this.clock = clock;
@@ -31,6 +33,9 @@ public final class RepeatedFailures {
         Window window = windows.get(kind);
         if (window == null || !now.isBefore(window.saidAt.plus(EVERY))) {
             int quiet = window == null ? 0 : window.quiet;
+            if (window == null && windows.size() >= KINDS) {
+                windows.clear();
+            }
             windows.put(kind, new Window(now));
             return quiet == 0 ? "" : " (" + quiet + " more like it in the last " + minutes(window.saidAt, now) + ")";
         }

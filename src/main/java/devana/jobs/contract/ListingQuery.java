@@ -1,4 +1,4 @@
-package devana.jobs.api;
+package devana.jobs.contract;
 
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;

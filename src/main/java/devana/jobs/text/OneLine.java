@@ -1,4 +1,4 @@
-package devana.jobs.errors;
+package devana.jobs.text;
 
 import java.net.SocketTimeoutException;
 import org.apache.camel.http.base.HttpOperationFailedException;

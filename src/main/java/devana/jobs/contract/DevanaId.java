@@ -1,4 +1,4 @@
-package devana.jobs.api;
+package devana.jobs.contract;
 
 import java.util.regex.Pattern;
 

@@ -1,4 +1,4 @@
-package devana.jobs.errors;
+package devana.jobs.text;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;

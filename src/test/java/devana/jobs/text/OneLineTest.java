@@ -1,4 +1,4 @@
-package devana.jobs.errors;
+package devana.jobs.text;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

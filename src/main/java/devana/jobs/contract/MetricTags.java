@@ -1,4 +1,4 @@
-package devana.jobs.api;
+package devana.jobs.contract;
 
 /**
  * Metric tag values taken from data (the API's answers, webhook pushes): the values the API documents as
