@@ -3,6 +3,7 @@ package devana.jobs.events;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import devana.jobs.contract.DevanaId;
+import devana.jobs.contract.MetricTags;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -63,13 +64,23 @@ public final class CloudEventBindings {
         return bus;
     }
 
-    /** Sets the bus's headers on the message whose body is one CloudEvent (JSON) with the publisher's headers. */
+    /**
+     * Sets the bus's headers on the message whose body is one CloudEvent (JSON) with the publisher's headers.
+     * First the headers that come from the API, which jobs.events.uri may put into a topic, a subject, a
+     * routing key or a key (the route sends with toD): a job type that is not a plain token (say "OCR/#" or
+     * "X?brokerUrl=...") would change the endpoint, or be refused by the bus and hold the outbox up, so it
+     * goes as OTHER; a job id or target id that is not a Devana id is not set. The event keeps them as
+     * stored (jobtype, subject, targetid).
+     */
     public void apply(Exchange exchange) {
         Message message = exchange.getMessage();
-        // the targetId header may end up in a key, a subject or an HTTP header: only a Devana id goes (the
-        // event itself keeps the target as stored, in targetid)
-        if (!DevanaId.isValid(message.getHeader("targetId", String.class))) {
-            message.removeHeader("targetId");
+        if (!DevanaId.isValid(message.getHeader("jobType", String.class))) {
+            message.setHeader("jobType", MetricTags.OTHER);
+        }
+        for (String id : new String[] {"jobId", "targetId"}) {
+            if (!DevanaId.isValid(message.getHeader(id, String.class))) {
+                message.removeHeader(id);
+            }
         }
         if (bus == Bus.OTHER) {
             return;
