@@ -179,7 +179,7 @@ public class JobsConfiguration implements CamelConfiguration {
                 throw new Settings.InvalidSettingException(key + " (" + Settings.variable(key) + ") must be 1 or more");
             }
         }
-        return new HttpLimits(HttpLimits.MAX_BODY_BYTES, Duration.ofMillis(requestTimeout), Duration.ofMillis(idleTimeout),
+        return new HttpLimits(Duration.ofMillis(requestTimeout), Duration.ofMillis(idleTimeout),
                 (int) connections, (int) webhooks, (int) views);
     }
 

@@ -40,8 +40,4 @@ public final class RawRequests {
         HttpMessage message = exchange.getIn(HttpMessage.class);
         return message == null || message.getRequest() == null ? null : waiting.remove(message.getRequest());
     }
-
-    int waiting() {
-        return waiting.size();
-    }
 }

@@ -76,8 +76,8 @@ public final class RequestGuard implements Handler<RoutingContext> {
         });
         ctx.addEndHandler(done -> vertx.cancelTimer(timer));
         long declared = declaredLength(request);
-        if (declared > limits.maxBodyBytes()) {
-            refuse(ctx, webhook, 413, "too_large", "the body has " + declared + " bytes; at most " + limits.maxBodyBytes()
+        if (declared > HttpLimits.MAX_BODY_BYTES) {
+            refuse(ctx, webhook, 413, "too_large", "the body has " + declared + " bytes; at most " + HttpLimits.MAX_BODY_BYTES
                     + " are accepted");
             return;
         }
@@ -105,10 +105,10 @@ public final class RequestGuard implements Handler<RoutingContext> {
             if (over.get()) {
                 return;
             }
-            if (body.length() + chunk.length() > limits.maxBodyBytes()) {
+            if (body.length() + chunk.length() > HttpLimits.MAX_BODY_BYTES) {
                 over.set(true);
-                refuse(ctx, true, 413, "too_large", "the body has more than " + limits.maxBodyBytes()
-                        + " bytes; at most " + limits.maxBodyBytes() + " are accepted");
+                refuse(ctx, true, 413, "too_large", "the body has more than " + HttpLimits.MAX_BODY_BYTES
+                        + " bytes; at most " + HttpLimits.MAX_BODY_BYTES + " are accepted");
                 return;
             }
             body.appendBuffer(chunk);

@@ -69,11 +69,6 @@ public final class StoredForm {
         return copy;
     }
 
-    /** Whether {@link #shortened} would change the map. */
-    public static boolean wouldShorten(Object value, int maxChars, int maxItems) {
-        return wouldShorten(value, maxChars, maxItems, 0);
-    }
-
     /** SHA-256 of the text, in hex: how an unbounded value (a hostile target id) is keyed or told apart. */
     public static String sha256(String text) {
         return sha256(text.getBytes(StandardCharsets.UTF_8));
@@ -120,36 +115,6 @@ public final class StoredForm {
             return copy;
         }
         return value;
-    }
-
-    private static boolean wouldShorten(Object value, int maxChars, int maxItems, int depth) {
-        if (value instanceof String text) {
-            return text.length() > maxChars;
-        }
-        if (value instanceof Map<?, ?> map) {
-            if (depth >= MAX_DEPTH) {
-                return true;
-            }
-            for (Map.Entry<?, ?> entry : map.entrySet()) {
-                if (String.valueOf(entry.getKey()).length() > maxChars
-                        || wouldShorten(entry.getValue(), maxChars, maxItems, depth + 1)) {
-                    return true;
-                }
-            }
-            return false;
-        }
-        if (value instanceof List<?> list) {
-            if (depth >= MAX_DEPTH || list.size() > maxItems) {
-                return true;
-            }
-            for (Object item : list) {
-                if (wouldShorten(item, maxChars, maxItems, depth + 1)) {
-                    return true;
-                }
-            }
-            return false;
-        }
-        return false;
     }
 
     private static String write(ObjectMapper mapper, Object value) {

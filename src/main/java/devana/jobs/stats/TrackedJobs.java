@@ -171,9 +171,9 @@ public class TrackedJobs {
                     cut = Map.of("jsonChars", rs.getLong("json_chars"), "shown",
                             "the job's main fields only: its JSON is over " + MAX_JOB_CHARS_SHOWN + " characters");
                 } else {
-                    job = mapper.readValue(json, JSON_OBJECT);
-                    if (StoredForm.wouldShorten(job, MAX_STRING_CHARS_SHOWN, MAX_ARRAY_ITEMS_SHOWN)) {
-                        job = StoredForm.shortened(job, MAX_STRING_CHARS_SHOWN, MAX_ARRAY_ITEMS_SHOWN);
+                    Map<String, Object> read = mapper.readValue(json, JSON_OBJECT);
+                    job = StoredForm.shortened(read, MAX_STRING_CHARS_SHOWN, MAX_ARRAY_ITEMS_SHOWN);
+                    if (!job.equals(read)) {
                         cut = Map.of("jsonChars", rs.getLong("json_chars"), "shown", "strings over "
                                 + MAX_STRING_CHARS_SHOWN + " characters and arrays over " + MAX_ARRAY_ITEMS_SHOWN + " items cut");
                     }

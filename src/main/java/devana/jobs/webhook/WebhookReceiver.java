@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import devana.jobs.text.OneLine;
 import devana.jobs.text.RepeatedFailures;
-import devana.jobs.http.HttpLimits;
 import devana.jobs.http.RawRequests;
 import devana.jobs.state.InvalidJobException;
 import devana.jobs.state.JobLedger;
@@ -37,7 +36,6 @@ import org.slf4j.LoggerFactory;
  */
 public class WebhookReceiver {
 
-    public static final int MAX_BODY_BYTES = HttpLimits.MAX_BODY_BYTES;
     /** Header the webhook route branches on: ACCEPTED, or absent when the push was answered already. */
     public static final String VERDICT = "webhookVerdict";
 
@@ -78,11 +76,8 @@ public class WebhookReceiver {
             answer(exchange, 400, "malformed", "the push did not come through the HTTP server's guard");
             return;
         }
+        // the guard read at most HttpLimits.MAX_BODY_BYTES of it, and answered 413 to a larger one
         byte[] body = push.body();
-        if (body.length > MAX_BODY_BYTES) {
-            answer(exchange, 413, "too_large", "the body has " + body.length + " bytes; at most " + MAX_BODY_BYTES + " are accepted");
-            return;
-        }
         String delivery;
         if (push.header(WebhookSignature.SIGNATURE) != null) {
             String refusal = signature.standardRefusal(body, push.header(WebhookSignature.ID),
