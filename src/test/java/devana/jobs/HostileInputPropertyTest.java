@@ -137,29 +137,26 @@ class HostileInputPropertyTest {
     @Provide
     Arbitrary<byte[]> hostilePushes() {
         Arbitrary<byte[]> pushes = Combinators.combine(jsonValue(), status(), type(), jsonValue(), metadata(), jsonValue())
-                .as((jobId, status, type, targetId, metadata, extra) -> {
-                    Map<String, Object> push = new LinkedHashMap<>();
-                    push.put("jobId", jobId);
-                    push.put("status", status);
-                    push.put("targetId", targetId);
-                    push.put("type", type);
-                    push.put("metadata", metadata);
-                    push.put("deliveryId", extra);
-                    return write(push);
-                });
+                .as(HostileInputPropertyTest::push);
         Arbitrary<byte[]> wellFormed = Combinators.combine(id(), status(), type(), hostileText(), metadata())
-                .as((jobId, status, type, targetId, metadata) -> {
-                    Map<String, Object> push = new LinkedHashMap<>();
-                    push.put("jobId", jobId);
-                    push.put("status", status);
-                    push.put("type", type);
-                    push.put("targetId", targetId);
-                    push.put("metadata", metadata);
-                    return write(push);
-                });
+                .as((jobId, status, type, targetId, metadata) -> push(jobId, status, type, targetId, metadata, null));
         Arbitrary<byte[]> notJson = hostileText().map(text -> text.getBytes(StandardCharsets.UTF_8));
         return Arbitraries.frequencyOf(
                 net.jqwik.api.Tuple.of(5, wellFormed), net.jqwik.api.Tuple.of(4, pushes), net.jqwik.api.Tuple.of(1, notJson));
+    }
+
+    /** A push body {jobId, status, targetId, type, metadata} and, when not null, a field the push does not name. */
+    private static byte[] push(Object jobId, Object status, Object type, Object targetId, Object metadata, Object extra) {
+        Map<String, Object> push = new LinkedHashMap<>();
+        push.put("jobId", jobId);
+        push.put("status", status);
+        push.put("targetId", targetId);
+        push.put("type", type);
+        push.put("metadata", metadata);
+        if (extra != null) {
+            push.put("deliveryId", extra);
+        }
+        return write(push);
     }
 
     private Arbitrary<Map<String, Object>> job() {

@@ -64,6 +64,34 @@ public final class RunningApp implements AutoCloseable {
     }
 
     public static RunningApp start(Map<String, String> settings) {
+        Launch launch = launch(settings);
+        if (launch.failure.get() != null) {
+            throw new IllegalStateException("the app did not start", launch.failure.get());
+        }
+        return new RunningApp(launch.main, launch.thread);
+    }
+
+    /**
+     * Starts the app and returns what stopped it from starting: the messages of the failure and its causes,
+     * one a line; null if it started after all (it is then stopped again).
+     */
+    public static String startupFailure(Map<String, String> settings) throws InterruptedException {
+        Launch launch = launch(settings);
+        if (launch.failure.get() == null) {
+            launch.main.completed();
+            launch.thread.join(Duration.ofSeconds(30).toMillis());
+            return null;
+        }
+        Throwable failure = launch.failure.get();
+        StringBuilder messages = new StringBuilder();
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            messages.append(t.getMessage()).append('\n');
+        }
+        return messages.toString();
+    }
+
+    /** The app as it ships, run in a thread of its own until it started or failed (30 s at most). */
+    private static Launch launch(Map<String, String> settings) {
         Main main = DevanaJobs.create();
         settings.forEach(main::addOverrideProperty);
         AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -76,39 +104,10 @@ public final class RunningApp implements AutoCloseable {
         }, "devana-jobs-under-test");
         thread.start();
         await().atMost(Duration.ofSeconds(30)).until(() -> failure.get() != null || started(main));
-        if (failure.get() != null) {
-            throw new IllegalStateException("the app did not start", failure.get());
-        }
-        return new RunningApp(main, thread);
+        return new Launch(main, thread, failure);
     }
 
-    /**
-     * Starts the app and returns what stopped it from starting: the messages of the failure and its causes,
-     * one a line; null if it started after all (it is then stopped again).
-     */
-    public static String startupFailure(Map<String, String> settings) throws InterruptedException {
-        Main main = DevanaJobs.create();
-        settings.forEach(main::addOverrideProperty);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread thread = new Thread(() -> {
-            try {
-                main.run();
-            } catch (Throwable e) {
-                failure.set(e);
-            }
-        }, "devana-jobs-expected-to-fail");
-        thread.start();
-        await().atMost(Duration.ofSeconds(30)).until(() -> failure.get() != null || started(main));
-        if (failure.get() == null) {
-            main.completed();
-            thread.join(Duration.ofSeconds(30).toMillis());
-            return null;
-        }
-        StringBuilder messages = new StringBuilder();
-        for (Throwable t = failure.get(); t != null; t = t.getCause()) {
-            messages.append(t.getMessage()).append('\n');
-        }
-        return messages.toString();
+    private record Launch(Main main, Thread thread, AtomicReference<Throwable> failure) {
     }
 
     private static boolean started(Main main) {
