@@ -2,7 +2,7 @@ package devana.jobs;
 
 import devana.jobs.config.JobsConfiguration;
 import devana.jobs.config.Settings;
-import devana.jobs.emulator.DevanaEmulator;
+import devana.emulator.DevanaEmulator;
 import devana.jobs.text.OneLine;
 import devana.jobs.http.GuardedHttpServer;
 import devana.jobs.http.GuardedHttpServerFactory;

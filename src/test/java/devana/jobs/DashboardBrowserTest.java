@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import devana.jobs.browser.Chromium;
-import devana.jobs.emulator.DevanaEmulator;
-import devana.jobs.emulator.EmulatorOptions;
-import devana.jobs.emulator.RetryOutcome;
+import devana.emulator.DevanaEmulator;
+import devana.emulator.EmulatorOptions;
+import devana.emulator.RetryOutcome;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

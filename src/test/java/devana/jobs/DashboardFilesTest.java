@@ -2,8 +2,8 @@ package devana.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import devana.jobs.emulator.DevanaEmulator;
-import devana.jobs.emulator.EmulatorOptions;
+import devana.emulator.DevanaEmulator;
+import devana.emulator.EmulatorOptions;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.List;

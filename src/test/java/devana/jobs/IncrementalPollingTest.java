@@ -3,9 +3,9 @@ package devana.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import devana.jobs.emulator.DevanaEmulator;
-import devana.jobs.emulator.EmulatorOptions;
-import devana.jobs.emulator.RecordedRequest;
+import devana.emulator.DevanaEmulator;
+import devana.emulator.EmulatorOptions;
+import devana.emulator.RecordedRequest;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Timestamp;

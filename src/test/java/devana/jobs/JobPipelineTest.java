@@ -3,9 +3,9 @@ package devana.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import devana.jobs.emulator.DevanaEmulator;
-import devana.jobs.emulator.EmulatorOptions;
-import devana.jobs.emulator.RetryOutcome;
+import devana.emulator.DevanaEmulator;
+import devana.emulator.EmulatorOptions;
+import devana.emulator.RetryOutcome;
 import devana.jobs.state.Transactions;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -169,7 +169,7 @@ abstract class JobPipelineTest {
 
     @Test
     void keeps_a_failed_retry_post_failed_and_sends_it_again_until_accepted() throws Exception {
-        emulator.injectFault("POST /v1/documents", devana.jobs.emulator.Fault.status(503), 1);
+        emulator.injectFault("POST /v1/documents", devana.emulator.Fault.status(503), 1);
         String failed = emulator.job().type("EXTRACTION").target("cm4docBusy").status("ERROR").add();
         startApp();
 
@@ -207,7 +207,7 @@ abstract class JobPipelineTest {
 
     @Test
     void does_not_send_a_retry_again_when_only_its_answer_was_lost_to_a_timeout() throws Exception {
-        emulator.injectFault("POST /v1/documents", devana.jobs.emulator.Fault.slow(Duration.ofMillis(2500)), 1);
+        emulator.injectFault("POST /v1/documents", devana.emulator.Fault.slow(Duration.ofMillis(2500)), 1);
         String failed = emulator.job().type("EXTRACTION").target("cm4docSlow").status("ERROR").add();
         java.util.Map<String, String> settings = RunningApp.settings(emulator, dataDir);
         settings.put("camel.component.http.response-timeout", "1000");
@@ -318,7 +318,7 @@ abstract class JobPipelineTest {
 
     @Test
     void honours_retry_after_of_a_429_before_calling_again() throws Exception {
-        emulator.injectFault("GET /v1/jobs", devana.jobs.emulator.Fault.tooManyRequests(5), 1);
+        emulator.injectFault("GET /v1/jobs", devana.emulator.Fault.tooManyRequests(5), 1);
         emulator.job().type("IMPORT").status("PENDING").add();
         startApp();
 
@@ -330,8 +330,8 @@ abstract class JobPipelineTest {
 
     @Test
     void skips_a_cycle_on_an_html_500_or_malformed_json_and_recovers_on_the_next() throws Exception {
-        emulator.injectFault("GET /v1/jobs", devana.jobs.emulator.Fault.html(500), 1);
-        emulator.injectFault("GET /v1/jobs", devana.jobs.emulator.Fault.malformedJson(), 1);
+        emulator.injectFault("GET /v1/jobs", devana.emulator.Fault.html(500), 1);
+        emulator.injectFault("GET /v1/jobs", devana.emulator.Fault.malformedJson(), 1);
         emulator.job().type("GENERATION").status("DONE").add();
         startApp();
 

@@ -1,6 +1,6 @@
 package devana.jobs;
 
-import devana.jobs.emulator.RecordedRequest;
+import devana.emulator.RecordedRequest;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;

@@ -3,8 +3,8 @@ package devana.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import devana.jobs.emulator.DevanaEmulator;
-import devana.jobs.emulator.EmulatorOptions;
+import devana.emulator.DevanaEmulator;
+import devana.emulator.EmulatorOptions;
 import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -3,8 +3,8 @@ package devana.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import devana.jobs.emulator.DevanaEmulator;
-import devana.jobs.emulator.EmulatorOptions;
+import devana.emulator.DevanaEmulator;
+import devana.emulator.EmulatorOptions;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -80,7 +80,7 @@ class ProcessLifecycleTest {
     void never_writes_the_api_key_to_its_output() throws Exception {
         emulator.setApiKey("s3cr3t-key-that-must-not-leak");
         emulator.job().type("EMBEDDING").status("ERROR").target("cm4folderX").add();
-        emulator.injectFault("POST /v1/folders", devana.jobs.emulator.Fault.status(503), 1);
+        emulator.injectFault("POST /v1/folders", devana.emulator.Fault.status(503), 1);
         Path log = dataDir.resolve("app.log");
         process = launch(Map.of("DEVANA_API_KEY", "s3cr3t-key-that-must-not-leak", "JOBS_LOG_LEVEL", "DEBUG"), log);
         await().atMost(Duration.ofSeconds(40)).until(() -> emulator.retryRequests().size() == 1);
@@ -145,7 +145,7 @@ class ProcessLifecycleTest {
     @Test
     void survives_a_ten_megabyte_page_in_the_launchers_small_heap() throws Exception {
         String huge = "{\"success\":true,\"data\":[" + "{\"id\":\"x\"},".repeat(1_000_000) + "{\"id\":\"y\"}]}";
-        emulator.injectFault("GET /v1/jobs", new devana.jobs.emulator.Fault(200, "application/json", huge, Map.of(), null), 1);
+        emulator.injectFault("GET /v1/jobs", new devana.emulator.Fault(200, "application/json", huge, Map.of(), null), 1);
         String done = emulator.job().type("EMBEDDING").status("DONE").add();
         Path log = dataDir.resolve("app.log");
         process = launch(Map.of(), log);
@@ -156,7 +156,7 @@ class ProcessLifecycleTest {
 
     @Test
     void loses_and_repeats_nothing_when_killed_mid_cycle_and_started_again() throws Exception {
-        emulator.setRetryOutcome((target, type) -> devana.jobs.emulator.RetryOutcome.STAY_PENDING);
+        emulator.setRetryOutcome((target, type) -> devana.emulator.RetryOutcome.STAY_PENDING);
         java.util.Set<String> done = new java.util.HashSet<>();
         for (int i = 0; i < 150; i++) {
             done.add(emulator.job().type("GENERATION").status("DONE").progress(100).add());

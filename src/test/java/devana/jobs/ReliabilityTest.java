@@ -3,8 +3,8 @@ package devana.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import devana.jobs.emulator.Fault;
-import devana.jobs.emulator.RecordedRequest;
+import devana.emulator.Fault;
+import devana.emulator.RecordedRequest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

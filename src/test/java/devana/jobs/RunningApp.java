@@ -2,7 +2,7 @@ package devana.jobs;
 
 import static org.awaitility.Awaitility.await;
 
-import devana.jobs.emulator.DevanaEmulator;
+import devana.emulator.DevanaEmulator;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import devana.jobs.emulator.DevanaEmulator;
-import devana.jobs.emulator.EmulatorOptions;
-import devana.jobs.emulator.Fault;
-import devana.jobs.emulator.RecordedRequest;
+import devana.emulator.DevanaEmulator;
+import devana.emulator.EmulatorOptions;
+import devana.emulator.Fault;
+import devana.emulator.RecordedRequest;
 import devana.jobs.wait.WaitCommand;
 import java.io.ByteArrayOutputStream;
 import java.io.File;

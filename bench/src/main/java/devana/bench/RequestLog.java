@@ -1,6 +1,6 @@
 package devana.bench;
 
-import devana.jobs.emulator.RecordedRequest;
+import devana.emulator.RecordedRequest;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,8 +1,8 @@
 package devana.bench;
 
 import devana.bench.ScenarioWorkload.Transition;
-import devana.jobs.emulator.DevanaEmulator;
-import devana.jobs.emulator.EmulatorOptions;
+import devana.emulator.DevanaEmulator;
+import devana.emulator.EmulatorOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

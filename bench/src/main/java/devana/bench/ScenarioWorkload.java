@@ -1,6 +1,6 @@
 package devana.bench;
 
-import devana.jobs.emulator.DevanaEmulator;
+import devana.emulator.DevanaEmulator;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -90,7 +90,7 @@ final class ScenarioWorkload {
     /** Puts the starting state into the emulator, createdAt spread back from now one tick per arrival. */
     void install(DevanaEmulator target, Instant now) {
         this.emulator = target;
-        target.setRetryOutcome((targetId, type) -> devana.jobs.emulator.RetryOutcome.SUCCEED);
+        target.setRetryOutcome((targetId, type) -> devana.emulator.RetryOutcome.SUCCEED);
         for (Job job : all.values()) {
             target.job().id(job.id).target(job.targetId).type(job.type).status(job.status).progress(job.progress)
                     .metadata(job.metadata).error("ERROR".equals(job.status) ? JobKinds.error(job.type) : null)

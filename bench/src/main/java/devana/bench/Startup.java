@@ -1,7 +1,7 @@
 package devana.bench;
 
-import devana.jobs.emulator.DevanaEmulator;
-import devana.jobs.emulator.EmulatorOptions;
+import devana.emulator.DevanaEmulator;
+import devana.emulator.EmulatorOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -3,14 +3,14 @@ package devana.jobs.config;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import devana.jobs.api.ApiGate;
-import devana.jobs.api.ApiTraffic;
-import devana.jobs.api.DevanaApiAuth;
-import devana.jobs.api.PollPlanner;
-import devana.jobs.dashboard.DashboardAssets;
-import devana.jobs.dashboard.ViewerLogin;
-import devana.jobs.emulator.DevanaEmulator;
-import devana.jobs.emulator.EmulatorOptions;
+import devana.jobs.client.ApiBudget;
+import devana.jobs.client.ApiTraffic;
+import devana.jobs.client.DevanaApiClient;
+import devana.jobs.poll.PollPlanner;
+import devana.jobs.views.DashboardAssets;
+import devana.jobs.views.ViewerLogin;
+import devana.emulator.DevanaEmulator;
+import devana.emulator.EmulatorOptions;
 import devana.jobs.errors.FailureReport;
 import devana.jobs.errors.LogMasking;
 import devana.jobs.text.OneLine;
@@ -29,7 +29,7 @@ import devana.jobs.http.RawRequests;
 import devana.jobs.retry.RetryPolicy;
 import devana.jobs.state.JobLedger;
 import devana.jobs.state.Transactions;
-import devana.jobs.stats.TrackedJobs;
+import devana.jobs.views.TrackedJobs;
 import devana.jobs.webhook.WebhookReceiver;
 import devana.jobs.webhook.WebhookSignature;
 import io.micrometer.core.instrument.Gauge;
@@ -104,7 +104,7 @@ public class JobsConfiguration implements CamelConfiguration {
         RepeatedFailures repeats = new RepeatedFailures(clock);
         Transactions tx = new Transactions(dataSource);
         CloudEvents events = new CloudEvents(settings.baseUrl(), mapper);
-        ApiGate apiGate = new ApiGate(clock, metrics, settings.rateLimitPerMinute(), settings.retryShare(),
+        ApiBudget apiBudget = new ApiBudget(clock, metrics, settings.rateLimitPerMinute(), settings.retryShare(),
                 Duration.ofMillis(settings.backoffBaseMillis()), Duration.ofMillis(settings.backoffMaxMillis()));
         Backoff busBackoff = new Backoff(clock, Duration.ofMillis(Settings.number(properties, "jobs.events.backoff-max", 60_000)));
         PollWatch pollWatch = new PollWatch(clock);
@@ -119,12 +119,12 @@ public class JobsConfiguration implements CamelConfiguration {
         registry.bind("settings", settings);
         registry.bind("dataSource", dataSource);
         registry.bind("metricsRegistry", metrics);
-        registry.bind("devanaApiAuth", new DevanaApiAuth(settings.apiKey(), settings.baseUrl(), new ApiTraffic(clock, metrics)));
+        registry.bind("devanaApiClient", new DevanaApiClient(settings.apiKey(), settings.baseUrl(), new ApiTraffic(clock, metrics)));
         JobLedger ledger = new JobLedger(tx, events, mapper, metrics, clock, repeats);
-        registry.bind("apiGate", apiGate);
+        registry.bind("apiBudget", apiBudget);
         registry.bind("failureReport", new FailureReport(metrics, repeats));
         registry.bind("jobLedger", ledger);
-        registry.bind("pollPlanner", new PollPlanner(mapper, apiGate, ledger, clock, settings.incrementalPolling(),
+        registry.bind("pollPlanner", new PollPlanner(mapper, apiBudget, ledger, clock, settings.incrementalPolling(),
                 Duration.ofMillis(settings.fullScanMillis())));
         registry.bind("retryPolicy", new RetryPolicy(tx, events, mapper, metrics, clock, settings.maxAttempts()));
         registry.bind("busBackoff", busBackoff);
@@ -144,7 +144,7 @@ public class JobsConfiguration implements CamelConfiguration {
         // Readiness checks, picked up from the registry by camel-health and served at /observe/health/ready.
         Duration maxPollAge = Duration.ofMillis(Settings.number(properties, "jobs.health.max-poll-age", 120_000));
         registry.bind("databaseCheck", new DatabaseCheck(dataSource));
-        registry.bind("apiCheck", new ApiCheck(pollWatch, apiGate, clock, maxPollAge, settings.baseUrl()));
+        registry.bind("apiCheck", new ApiCheck(pollWatch, apiBudget, clock, maxPollAge, settings.baseUrl()));
         registry.bind("busCheck", new BusCheck(busBackoff, () -> pendingEventsOrFail(dataSource),
                 eventsUri.isEmpty() ? "log" : eventsUri));
         LOG.info("devana-jobs: polling {} every {} ms ({}), at most {} API requests/min ({}% kept for retries), "

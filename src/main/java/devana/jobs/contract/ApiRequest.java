@@ -19,7 +19,7 @@ import org.apache.camel.Message;
  * as an endpoint option, a property placeholder, a path segment or a header.
  * <p>
  * {@link #refusal} says, for a request about to leave, whether it is one of these calls: the HTTP client
- * asks it before it adds the API key ({@code devana.jobs.api.DevanaApiAuth}).
+ * asks it before it adds the API key ({@code devana.jobs.client.DevanaApiClient}).
  */
 public record ApiRequest(String method, String path, String query) {
 

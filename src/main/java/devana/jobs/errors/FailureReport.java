@@ -1,7 +1,7 @@
 package devana.jobs.errors;
 
-import devana.jobs.api.DevanaApiAuth;
-import devana.jobs.api.MalformedPageException;
+import devana.jobs.client.DevanaApiClient;
+import devana.jobs.client.MalformedPageException;
 import devana.jobs.text.OneLine;
 import devana.jobs.text.RepeatedFailures;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -61,12 +61,12 @@ public class FailureReport {
                 line = "the Devana API answered HTTP " + http.getStatusCode();
                 break;
             }
-            if (cause instanceof MalformedPageException || cause instanceof DevanaApiAuth.AnswerTooLargeException) {
+            if (cause instanceof MalformedPageException || cause instanceof DevanaApiClient.AnswerTooLargeException) {
                 kind = "malformed-page";
                 line = OneLine.printable(cause.getMessage(), OneLine.FAILURE_LENGTH);
                 break;
             }
-            if (cause instanceof DevanaApiAuth.OffContractRequestException) {
+            if (cause instanceof DevanaApiClient.OffContractRequestException) {
                 kind = "refused-request";
                 line = OneLine.printable(cause.getMessage(), OneLine.FAILURE_LENGTH);
                 break;

@@ -1,6 +1,6 @@
 package devana.jobs.health;
 
-import devana.jobs.api.ApiGate;
+import devana.jobs.client.ApiBudget;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -16,12 +16,12 @@ import org.apache.camel.impl.health.AbstractHealthCheck;
 public class ApiCheck extends AbstractHealthCheck {
 
     private final PollWatch polls;
-    private final ApiGate gate;
+    private final ApiBudget gate;
     private final Clock clock;
     private final Duration maxAge;
     private final String baseUrl;
 
-    public ApiCheck(PollWatch polls, ApiGate gate, Clock clock, Duration maxAge, String baseUrl) {
+    public ApiCheck(PollWatch polls, ApiBudget gate, Clock clock, Duration maxAge, String baseUrl) {
         super("devana-jobs", "devana-api");
         this.polls = polls;
         this.gate = gate;

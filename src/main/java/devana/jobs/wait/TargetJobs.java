@@ -1,10 +1,10 @@
 package devana.jobs.wait;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import devana.jobs.api.ApiGate;
+import devana.jobs.client.ApiBudget;
 import devana.jobs.contract.ApiRequest;
-import devana.jobs.api.DevanaApiAuth;
-import devana.jobs.api.JobsPage;
+import devana.jobs.client.DevanaApiClient;
+import devana.jobs.client.JobsPage;
 import devana.jobs.config.Settings;
 import devana.jobs.errors.LogMasking;
 import devana.jobs.text.Secrets;
@@ -27,13 +27,13 @@ import org.apache.camel.util.StringHelper;
 /**
  * The jobs of one target, read with the routes' own client: camel-http configured from the same
  * {@code camel.component.http.*} keys (timeouts, automatic retries off), the same Bearer
- * configurer, the same settings checks, and an {@link ApiGate} that honours a 429's Retry-After.
+ * configurer, the same settings checks, and an {@link ApiBudget} that honours a 429's Retry-After.
  */
 final class TargetJobs implements AutoCloseable {
 
     private final CamelContext camel;
     private final ProducerTemplate template;
-    private final ApiGate gate;
+    private final ApiBudget gate;
     private final ObjectMapper mapper = new ObjectMapper();
     private final String endpoint;
     private final String baseUrl;
@@ -41,10 +41,10 @@ final class TargetJobs implements AutoCloseable {
     private TargetJobs(CamelContext camel, Settings settings, Clock clock) {
         this.camel = camel;
         this.baseUrl = settings.baseUrl();
-        this.gate = new ApiGate(clock, new SimpleMeterRegistry(), settings.rateLimitPerMinute(), settings.retryShare(),
+        this.gate = new ApiBudget(clock, new SimpleMeterRegistry(), settings.rateLimitPerMinute(), settings.retryShare(),
                 Duration.ofMillis(settings.backoffBaseMillis()), Duration.ofMillis(settings.backoffMaxMillis()));
-        camel.getRegistry().bind("devanaApiAuth", new DevanaApiAuth(settings.apiKey(), settings.baseUrl()));
-        this.endpoint = settings.baseUrl() + "?httpMethod=GET&httpClientConfigurer=#devanaApiAuth&skipRequestHeaders=true";
+        camel.getRegistry().bind("devanaApiClient", new DevanaApiClient(settings.apiKey(), settings.baseUrl()));
+        this.endpoint = settings.baseUrl() + "?httpMethod=GET&httpClientConfigurer=#devanaApiClient&skipRequestHeaders=true";
         this.template = camel.createProducerTemplate();
     }
 
@@ -87,7 +87,7 @@ final class TargetJobs implements AutoCloseable {
         return baseUrl;
     }
 
-    ApiGate gate() {
+    ApiBudget gate() {
         return gate;
     }
 

@@ -1,6 +1,6 @@
 package devana.jobs.wait;
 
-import devana.jobs.api.MalformedPageException;
+import devana.jobs.client.MalformedPageException;
 import devana.jobs.config.Settings;
 import devana.jobs.text.OneLine;
 import java.io.PrintStream;

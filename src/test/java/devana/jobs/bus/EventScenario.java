@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import devana.jobs.RunningApp;
-import devana.jobs.emulator.DevanaEmulator;
-import devana.jobs.emulator.EmulatorOptions;
-import devana.jobs.emulator.RetryOutcome;
+import devana.emulator.DevanaEmulator;
+import devana.emulator.EmulatorOptions;
+import devana.emulator.RetryOutcome;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Duration;

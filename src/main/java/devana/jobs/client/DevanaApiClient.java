@@ -1,4 +1,4 @@
-package devana.jobs.api;
+package devana.jobs.client;
 
 import devana.jobs.contract.ApiRequest;
 import java.io.FilterInputStream;
@@ -16,7 +16,7 @@ import org.apache.hc.core5.http.io.entity.HttpEntityWrapper;
 import org.apache.hc.core5.net.URIAuthority;
 
 /**
- * The HTTP client of the Devana endpoints (they name it with {@code httpClientConfigurer=#devanaApiAuth}):
+ * The HTTP client of the Devana endpoints (they name it with {@code httpClientConfigurer=#devanaApiClient}):
  * the one place every request to the API and every answer pass.
  * <ul>
  * <li>A request goes out only if it is one of the API's calls ({@link ApiRequest#refusal}) on the configured
@@ -29,7 +29,7 @@ import org.apache.hc.core5.net.URIAuthority;
  * <li>Every answer is counted by status ({@link ApiTraffic}).</li>
  * </ul>
  */
-public final class DevanaApiAuth implements HttpClientConfigurer {
+public final class DevanaApiClient implements HttpClientConfigurer {
 
     /** The most bytes of one answer read: 100 jobs of 160 KiB each; a page of the API is a few hundred KiB. */
     public static final long MAX_ANSWER_BYTES = 16L * 1024 * 1024;
@@ -39,11 +39,11 @@ public final class DevanaApiAuth implements HttpClientConfigurer {
     private final String basePath;
     private final ApiTraffic traffic;
 
-    public DevanaApiAuth(String apiKey, String baseUrl) {
+    public DevanaApiClient(String apiKey, String baseUrl) {
         this(apiKey, baseUrl, null);
     }
 
-    public DevanaApiAuth(String apiKey, String baseUrl, ApiTraffic traffic) {
+    public DevanaApiClient(String apiKey, String baseUrl, ApiTraffic traffic) {
         this.authorization = "Bearer " + apiKey;
         this.base = URI.create(baseUrl);
         String path = base.getRawPath() == null ? "" : base.getRawPath();
@@ -97,7 +97,7 @@ public final class DevanaApiAuth implements HttpClientConfigurer {
 
     @Override
     public String toString() {
-        return "DevanaApiAuth[Bearer ****]";
+        return "DevanaApiClient[Bearer ****]";
     }
 
     /** A request to the Devana API that is none of its calls: it was not sent. */

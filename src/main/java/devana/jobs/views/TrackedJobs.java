@@ -1,4 +1,4 @@
-package devana.jobs.stats;
+package devana.jobs.views;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;

@@ -1,4 +1,4 @@
-package devana.jobs.emulator;
+package devana.emulator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package devana.jobs.api;
+package devana.jobs.client;
 
 import devana.jobs.contract.MetricTags;
 import io.micrometer.core.instrument.Gauge;

@@ -1,6 +1,8 @@
-package devana.jobs.api;
+package devana.jobs.poll;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import devana.jobs.client.ApiBudget;
+import devana.jobs.client.JobsPage;
 import devana.jobs.contract.ApiRequest;
 import devana.jobs.contract.DevanaId;
 import devana.jobs.contract.JobStatus;
@@ -36,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * of them still unseen left the active set: {@code targetId=} look-up shows its new state; a job
  * not shown at all was killed or aged out and is no longer asked about.</li>
  * </ul>
- * Every request first takes a slot from the poll share of the {@link ApiGate} budget; when the share
+ * Every request first takes a slot from the poll share of the {@link ApiBudget} budget; when the share
  * is spent the cycle ends with what it has, and the rest waits for the next cycle.
  * Pages shift while they are read, so jobs are de-duplicated by id within a cycle (first sighting kept).
  */
@@ -48,7 +50,7 @@ public class PollPlanner {
     private static final Logger LOG = LoggerFactory.getLogger("devana.jobs.poll");
 
     private final ObjectMapper mapper;
-    private final ApiGate gate;
+    private final ApiBudget gate;
     private final JobLedger ledger;
     private final Clock clock;
     private final boolean incremental;
@@ -56,7 +58,7 @@ public class PollPlanner {
     private volatile Instant lastFullScan;
     private volatile Instant newestCreatedAt;
 
-    public PollPlanner(ObjectMapper mapper, ApiGate gate, JobLedger ledger, Clock clock, boolean incremental,
+    public PollPlanner(ObjectMapper mapper, ApiBudget gate, JobLedger ledger, Clock clock, boolean incremental,
                        Duration fullScanInterval) {
         this.mapper = mapper;
         this.gate = gate;

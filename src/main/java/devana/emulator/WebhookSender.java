@@ -1,4 +1,4 @@
-package devana.jobs.emulator;
+package devana.emulator;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package devana.jobs.emulator;
+package devana.emulator;
 
 /** What a job created by a reextract/reindex call does next. */
 public enum RetryOutcome {

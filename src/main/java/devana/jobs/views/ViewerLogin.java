@@ -1,4 +1,4 @@
-package devana.jobs.dashboard;
+package devana.jobs.views;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;

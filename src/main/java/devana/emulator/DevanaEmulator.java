@@ -1,4 +1,4 @@
-package devana.jobs.emulator;
+package devana.emulator;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
@@ -574,7 +574,7 @@ public final class DevanaEmulator implements AutoCloseable {
     }
 
     private static String usage() {
-        return "usage: java -cp devana-jobs.jar devana.jobs.emulator.DevanaEmulator"
+        return "usage: java -cp devana-jobs.jar devana.emulator.DevanaEmulator"
                 + " [--port 8089] [--api-key KEY] [--seed 42] [--speed 30] [--no-workload] [--webhook-url URL]"
                 + "\n  the port defaults to $DEVANA_EMULATOR_PORT, else 8089"
                 + "\n  --webhook-url pushes every status change there, signed with $DEVANA_WEBHOOK_SECRET";

@@ -1,4 +1,4 @@
-package devana.jobs.api;
+package devana.jobs.client;
 
 /** A 200 answer of GET /v1/jobs that is not {"success": true, "data": [...]}: the cycle is abandoned. */
 public class MalformedPageException extends RuntimeException {

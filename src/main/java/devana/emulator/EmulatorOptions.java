@@ -1,4 +1,4 @@
-package devana.jobs.emulator;
+package devana.emulator;
 
 /**
  * How an emulator starts. {@code port} 0 picks a free port; {@code rateLimitPerMinute} 0 disables the limit;

@@ -1,4 +1,4 @@
-package devana.jobs.dashboard;
+package devana.jobs.views;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package devana.jobs.api;
+package devana.jobs.client;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -38,7 +38,7 @@ public final class JobsPage {
                     data = new ArrayList<>();
                     while (parser.nextToken() != JsonToken.END_ARRAY) {
                         if (data.size() == ListingQuery.MAX_LIMIT) {
-                            throw new MalformedPageException(answer + " has more jobs than the limit of " + PollPlanner.PAGE_SIZE);
+                            throw new MalformedPageException(answer + " has more jobs than the limit of " + ListingQuery.MAX_LIMIT);
                         }
                         data.add(mapper.readValue(parser, Object.class));
                     }

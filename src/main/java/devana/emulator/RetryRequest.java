@@ -1,4 +1,4 @@
-package devana.jobs.emulator;
+package devana.emulator;
 
 import java.time.Instant;
 

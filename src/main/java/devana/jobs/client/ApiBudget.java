@@ -1,4 +1,4 @@
-package devana.jobs.api;
+package devana.jobs.client;
 
 import devana.jobs.contract.MetricTags;
 import io.micrometer.core.instrument.Gauge;
@@ -31,12 +31,12 @@ import org.slf4j.LoggerFactory;
  * jitter (base, 2 x base, 4 x base ... capped); the first success ends it.</li>
  * </ul>
  */
-public class ApiGate {
+public class ApiBudget {
 
     /** Who is asking: the two shares of the budget. */
     public enum Caller { POLL, RETRY }
 
-    private static final Logger LOG = LoggerFactory.getLogger(ApiGate.class);
+    private static final Logger LOG = LoggerFactory.getLogger(ApiBudget.class);
     private static final Duration WINDOW = Duration.ofMinutes(1);
     private static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(60);
     /** The longest Retry-After honoured: a larger value (a broken or hostile answer) would stop every call for good. */
@@ -53,7 +53,7 @@ public class ApiGate {
     private int consecutiveFailures;
     private volatile Instant pausedUntil = Instant.MIN;
 
-    public ApiGate(Clock clock, MeterRegistry metrics, int perMinute, double retryShare,
+    public ApiBudget(Clock clock, MeterRegistry metrics, int perMinute, double retryShare,
                    Duration backoffBase, Duration backoffMax) {
         this.clock = clock;
         this.metrics = metrics;
