@@ -1,14 +1,13 @@
 package devana.jobs;
 
 import devana.jobs.config.JobsConfiguration;
+import devana.jobs.config.Locations;
 import devana.jobs.config.Settings;
 import devana.emulator.DevanaEmulator;
 import devana.jobs.text.OneLine;
 import devana.jobs.http.GuardedHttpServer;
 import devana.jobs.http.GuardedHttpServerFactory;
 import devana.jobs.wait.WaitCommand;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import org.apache.camel.main.Main;
 import org.slf4j.Logger;
@@ -58,10 +57,8 @@ public final class DevanaJobs {
         // before Camel Main reads camel.server.*: it takes its HTTP server factory from the registry
         main.bind("httpServerFactory", new GuardedHttpServerFactory());
         main.configure().addConfiguration(new JobsConfiguration());
-        main.setPropertyPlaceholderLocations(Files.isRegularFile(Path.of("application.properties"))
-                ? "file:application.properties" : "classpath:application.properties");
-        main.configure().withRoutesIncludePattern(Files.isDirectory(Path.of("routes"))
-                ? "file:routes/*.camel.yaml" : "classpath:routes/*.camel.yaml");
+        main.setPropertyPlaceholderLocations(Locations.properties());
+        main.configure().withRoutesIncludePattern(Locations.routes());
         return main;
     }
 

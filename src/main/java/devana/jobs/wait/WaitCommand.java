@@ -1,11 +1,10 @@
 package devana.jobs.wait;
 
 import devana.jobs.client.MalformedPageException;
+import devana.jobs.config.Locations;
 import devana.jobs.config.Settings;
 import devana.jobs.text.OneLine;
 import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -54,9 +53,7 @@ public final class WaitCommand {
         // the client's own warnings would break the progress bar; this command says it in its words
         Configurator.setLevel("devana.jobs", Level.ERROR);
         Configurator.setLevel("org.apache.camel", Level.ERROR);
-        String location = Files.isRegularFile(Path.of("application.properties"))
-                ? "file:application.properties" : "classpath:application.properties";
-        System.exit(run(args, location, Map.of(), System.out, System.err, System.console() != null, Clock.systemUTC()));
+        System.exit(run(args, Locations.properties(), Map.of(), System.out, System.err, System.console() != null, Clock.systemUTC()));
     }
 
     /** Runs the command; {@code overrides} take precedence over the properties file and the environment. */

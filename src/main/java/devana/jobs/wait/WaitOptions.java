@@ -2,9 +2,9 @@ package devana.jobs.wait;
 
 import devana.jobs.contract.DevanaId;
 import devana.jobs.text.OneLine;
+import devana.jobs.config.DurationText;
 import java.time.Duration;
 import java.util.Set;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** {@code wait --target <id> [--type EXTRACTION] [--timeout 300s] [--interval 2s]}, checked. */
@@ -22,7 +22,6 @@ public record WaitOptions(String target, String type, Duration timeout, Duration
             "exit codes: 0 DONE, 1 ERROR (the job's error is printed), 2 timed out, 3 usage or authentication error");
 
     private static final Pattern TYPE = Pattern.compile("[A-Z][A-Z0-9_]{0,63}");
-    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)?");
     private static final Set<String> STATUSES = Set.of("PENDING", "IN_PROGRESS", "DONE", "ERROR", "KILLED");
 
     public static WaitOptions parse(String[] args) {
@@ -75,18 +74,11 @@ public record WaitOptions(String target, String type, Duration timeout, Duration
     }
 
     static Duration duration(String text, String option) {
-        Matcher m = DURATION.matcher(text.trim());
-        if (!m.matches()) {
+        try {
+            return DurationText.parse(text);
+        } catch (IllegalArgumentException e) {
             throw new UsageException(option + " must be a duration such as 90s, 5m, 1h or 500ms, got '" + text + "'");
         }
-        long amount = Long.parseLong(m.group(1));
-        String unit = m.group(2) == null ? "s" : m.group(2);
-        return switch (unit) {
-            case "ms" -> Duration.ofMillis(amount);
-            case "m" -> Duration.ofMinutes(amount);
-            case "h" -> Duration.ofHours(amount);
-            default -> Duration.ofSeconds(amount);
-        };
     }
 
     /** A command line the wait command cannot run: exit code 3. */
