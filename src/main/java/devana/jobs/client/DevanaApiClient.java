@@ -7,8 +7,12 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
 import org.apache.camel.component.http.HttpClientConfigurer;
+import org.apache.hc.client5.http.classic.ExecChain;
 import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
+import org.apache.hc.core5.http.ClassicHttpRequest;
 import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.HttpException;
 import org.apache.hc.core5.http.HttpEntity;
 import org.apache.hc.core5.http.HttpHeaders;
 import org.apache.hc.core5.http.HttpRequest;
@@ -16,17 +20,20 @@ import org.apache.hc.core5.http.io.entity.HttpEntityWrapper;
 import org.apache.hc.core5.net.URIAuthority;
 
 /**
- * The HTTP client of the Devana endpoints (they name it with {@code httpClientConfigurer=#devanaApiClient}):
- * the one place every request to the API and every answer pass.
+ * The HTTP client of the Devana endpoints (a route names it with {@code httpClientConfigurer=#devanaPollClient}
+ * or {@code #devanaRetryClient}, the share of the budget its calls draw from): the one place every request to
+ * the API and every answer pass.
  * <ul>
  * <li>A request goes out only if it is one of the API's calls ({@link ApiRequest#refusal}) on the configured
  * base URL; anything else is refused before the Bearer key is added, so a request that data managed to
  * bend can never carry the key.</li>
+ * <li>Then it takes its slot of the {@link ApiBudget}, or is not sent ({@link BudgetSpentException}); its
+ * answer, or its failure to get one, is reported to the budget (which counts it and pauses every caller
+ * after a 429, a 5xx or a timeout). No route calls the budget itself.</li>
  * <li>The key is added here and nowhere else: it never becomes an exchange header, an endpoint URI or a
  * log line, so no other endpoint (an HTTP event sink, say) can receive it.</li>
  * <li>An answer is read to at most {@link #MAX_ANSWER_BYTES}: a larger one fails as
  * {@link AnswerTooLargeException} instead of filling the heap.</li>
- * <li>Every answer is counted by status ({@link ApiTraffic}).</li>
  * </ul>
  */
 public final class DevanaApiClient implements HttpClientConfigurer {
@@ -37,37 +44,49 @@ public final class DevanaApiClient implements HttpClientConfigurer {
     private final String authorization;
     private final URI base;
     private final String basePath;
-    private final ApiTraffic traffic;
+    private final ApiBudget budget;
+    private final ApiBudget.Caller caller;
 
-    public DevanaApiClient(String apiKey, String baseUrl) {
-        this(apiKey, baseUrl, null);
-    }
-
-    public DevanaApiClient(String apiKey, String baseUrl, ApiTraffic traffic) {
+    /** The client of the calls that draw from {@code caller}'s share of {@code budget}. */
+    public DevanaApiClient(String apiKey, String baseUrl, ApiBudget budget, ApiBudget.Caller caller) {
         this.authorization = "Bearer " + apiKey;
         this.base = URI.create(baseUrl);
         String path = base.getRawPath() == null ? "" : base.getRawPath();
         this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
-        this.traffic = traffic;
+        this.budget = budget;
+        this.caller = caller;
     }
 
     @Override
     public void configureHttpClient(HttpClientBuilder clientBuilder) {
-        clientBuilder.addRequestInterceptorFirst((request, entity, context) -> {
-            String refusal = refusal(request);
-            if (refusal != null) {
-                throw new OffContractRequestException("request refused before it left: " + refusal);
-            }
-            request.setHeader(HttpHeaders.AUTHORIZATION, authorization);
+        // first in the chain: once per call, before redirects or retries of the client could repeat it
+        clientBuilder.addExecInterceptorFirst("devana-api-budget", this::call);
+        clientBuilder.addRequestInterceptorLast((request, entity, context) ->
+                request.setHeader(HttpHeaders.AUTHORIZATION, authorization));
+    }
+
+    private ClassicHttpResponse call(ClassicHttpRequest request, ExecChain.Scope scope, ExecChain chain)
+            throws IOException, HttpException {
+        String refusal = refusal(request);
+        if (refusal != null) {
+            throw new OffContractRequestException("request refused before it left: " + refusal);
+        }
+        budget.acquire(caller);
+        ClassicHttpResponse response;
+        try {
+            response = chain.proceed(request, scope);
+        } catch (IOException failure) {
+            budget.unreachable(failure);
+            throw failure;
+        }
+        budget.answered(response.getCode(), name -> {
+            Header header = response.getLastHeader(name);
+            return header == null ? null : header.getValue();
         });
-        clientBuilder.addResponseInterceptorLast((response, entity, context) -> {
-            if (traffic != null) {
-                traffic.answered(response.getCode());
-            }
-            if (response instanceof ClassicHttpResponse classic && classic.getEntity() != null) {
-                classic.setEntity(new BoundedEntity(classic.getEntity()));
-            }
-        });
+        if (response.getEntity() != null) {
+            response.setEntity(new BoundedEntity(response.getEntity(), budget));
+        }
+        return response;
     }
 
     /** Null when the request is one of the API's calls on the configured base URL, else why not. */
@@ -114,10 +133,14 @@ public final class DevanaApiClient implements HttpClientConfigurer {
         }
     }
 
+    /** The answer's body, read to {@link #MAX_ANSWER_BYTES} at most; a read that fails (a timeout) is reported. */
     private static final class BoundedEntity extends HttpEntityWrapper {
 
-        BoundedEntity(HttpEntity entity) {
+        private final ApiBudget budget;
+
+        BoundedEntity(HttpEntity entity, ApiBudget budget) {
             super(entity);
+            this.budget = budget;
         }
 
         @Override
@@ -131,16 +154,25 @@ public final class DevanaApiClient implements HttpClientConfigurer {
 
                 @Override
                 public int read() throws IOException {
-                    int b = super.read();
+                    int b = reported(() -> super.read());
                     count(b < 0 ? 0 : 1);
                     return b;
                 }
 
                 @Override
                 public int read(byte[] buffer, int offset, int length) throws IOException {
-                    int n = super.read(buffer, offset, length);
+                    int n = reported(() -> super.read(buffer, offset, length));
                     count(Math.max(n, 0));
                     return n;
+                }
+
+                private int reported(Read read) throws IOException {
+                    try {
+                        return read.next();
+                    } catch (IOException failure) {
+                        budget.unreachable(failure);
+                        throw failure;
+                    }
                 }
 
                 private void count(int n) throws IOException {
@@ -162,6 +194,10 @@ public final class DevanaApiClient implements HttpClientConfigurer {
         @Override
         public boolean isStreaming() {
             return true;
+        }
+
+        private interface Read {
+            int next() throws IOException;
         }
     }
 }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import devana.jobs.client.ApiBudget;
-import devana.jobs.client.ApiTraffic;
 import devana.jobs.client.DevanaApiClient;
 import devana.jobs.poll.PollPlanner;
 import devana.jobs.views.DashboardAssets;
@@ -16,11 +15,12 @@ import devana.jobs.errors.LogMasking;
 import devana.jobs.text.OneLine;
 import devana.jobs.text.RepeatedFailures;
 import devana.jobs.text.Secrets;
-import devana.jobs.events.Backoff;
 import devana.jobs.events.CloudEventBindings;
 import devana.jobs.events.CloudEvents;
 import devana.jobs.events.EventOutbox;
 import devana.jobs.health.ApiCheck;
+import devana.jobs.pacing.ExponentialBackoff;
+import devana.jobs.pacing.FailurePause;
 import devana.jobs.health.BusCheck;
 import devana.jobs.health.DatabaseCheck;
 import devana.jobs.health.PollWatch;
@@ -106,7 +106,9 @@ public class JobsConfiguration implements CamelConfiguration {
         CloudEvents events = new CloudEvents(settings.baseUrl(), mapper);
         ApiBudget apiBudget = new ApiBudget(clock, metrics, settings.rateLimitPerMinute(), settings.retryShare(),
                 Duration.ofMillis(settings.backoffBaseMillis()), Duration.ofMillis(settings.backoffMaxMillis()));
-        Backoff busBackoff = new Backoff(clock, Duration.ofMillis(Settings.number(properties, "jobs.events.backoff-max", 60_000)));
+        // the publisher while the bus is down: 1 s, 2 s, 4 s ... with jitter, capped
+        FailurePause busPause = new FailurePause(clock, ExponentialBackoff.withJitter(Duration.ofSeconds(1),
+                Duration.ofMillis(Settings.number(properties, "jobs.events.backoff-max", 60_000))));
         PollWatch pollWatch = new PollWatch(clock);
         Gauge.builder("devana.events.pending", dataSource, JobsConfiguration::pendingEvents)
                 .description("CloudEvents in the outbox not yet taken by the bus").register(metrics);
@@ -119,15 +121,17 @@ public class JobsConfiguration implements CamelConfiguration {
         registry.bind("settings", settings);
         registry.bind("dataSource", dataSource);
         registry.bind("metricsRegistry", metrics);
-        registry.bind("devanaApiClient", new DevanaApiClient(settings.apiKey(), settings.baseUrl(), new ApiTraffic(clock, metrics)));
+        // the routes' Devana endpoints name one of these two: which share of the budget their calls draw from
+        registry.bind("devanaPollClient", new DevanaApiClient(settings.apiKey(), settings.baseUrl(), apiBudget, ApiBudget.Caller.POLL));
+        registry.bind("devanaRetryClient", new DevanaApiClient(settings.apiKey(), settings.baseUrl(), apiBudget, ApiBudget.Caller.RETRY));
         JobLedger ledger = new JobLedger(tx, events, mapper, metrics, clock, repeats);
         registry.bind("apiBudget", apiBudget);
         registry.bind("failureReport", new FailureReport(metrics, repeats));
         registry.bind("jobLedger", ledger);
-        registry.bind("pollPlanner", new PollPlanner(mapper, apiBudget, ledger, clock, settings.incrementalPolling(),
+        registry.bind("pollPlanner", new PollPlanner(mapper, ledger, clock, settings.incrementalPolling(),
                 Duration.ofMillis(settings.fullScanMillis())));
         registry.bind("retryPolicy", new RetryPolicy(tx, events, mapper, metrics, clock, settings.maxAttempts()));
-        registry.bind("busBackoff", busBackoff);
+        registry.bind("busPause", busPause);
         String eventsUri = properties.resolveProperty("jobs.events.uri").orElse("");
         registry.bind("cloudEventBindings", new CloudEventBindings(eventsUri, mapper));
         registry.bind("pollWatch", pollWatch);
@@ -145,7 +149,7 @@ public class JobsConfiguration implements CamelConfiguration {
         Duration maxPollAge = Duration.ofMillis(Settings.number(properties, "jobs.health.max-poll-age", 120_000));
         registry.bind("databaseCheck", new DatabaseCheck(dataSource));
         registry.bind("apiCheck", new ApiCheck(pollWatch, apiBudget, clock, maxPollAge, settings.baseUrl()));
-        registry.bind("busCheck", new BusCheck(busBackoff, () -> pendingEventsOrFail(dataSource),
+        registry.bind("busCheck", new BusCheck(busPause, () -> pendingEventsOrFail(dataSource),
                 eventsUri.isEmpty() ? "log" : eventsUri));
         LOG.info("devana-jobs: polling {} every {} ms ({}), at most {} API requests/min ({}% kept for retries), "
                         + "at most {} retries per target, database {}, webhook {}",

@@ -1,7 +1,7 @@
 package devana.jobs.health;
 
 import devana.jobs.text.OneLine;
-import devana.jobs.events.Backoff;
+import devana.jobs.pacing.FailurePause;
 import java.util.Map;
 import java.util.function.LongSupplier;
 import org.apache.camel.health.HealthCheckResultBuilder;
@@ -13,12 +13,12 @@ import org.apache.camel.impl.health.AbstractHealthCheck;
  */
 public class BusCheck extends AbstractHealthCheck {
 
-    private final Backoff publisher;
+    private final FailurePause publisher;
     private final LongSupplier pendingEvents;
     private final String component;
 
     /** Only the endpoint's scheme is shown: a bus URI may carry credentials. */
-    public BusCheck(Backoff publisher, LongSupplier pendingEvents, String eventsUri) {
+    public BusCheck(FailurePause publisher, LongSupplier pendingEvents, String eventsUri) {
         super("devana-jobs", "bus");
         this.publisher = publisher;
         this.pendingEvents = pendingEvents;

@@ -30,12 +30,12 @@ public final class FailurePause {
         return until;
     }
 
-    /** One more failure in a row: the pause is its backoff from now (if that is later); returns that wait. */
-    public synchronized Duration failed() {
+    /** One more failure in a row: the pause is its backoff from now (if that is later); returns that wait in ms. */
+    public synchronized long failed() {
         failures++;
         Duration wait = backoff.after(failures);
         extendTo(clock.instant().plus(wait));
-        return wait;
+        return wait.toMillis();
     }
 
     /** Pauses at least for {@code wait} from now, whatever the failures in a row (a Retry-After). */

@@ -1,7 +1,6 @@
 package devana.jobs.poll;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import devana.jobs.client.ApiBudget;
 import devana.jobs.client.JobsPage;
 import devana.jobs.contract.ApiRequest;
 import devana.jobs.contract.DevanaId;
@@ -50,7 +49,6 @@ public class PollPlanner {
     private static final Logger LOG = LoggerFactory.getLogger("devana.jobs.poll");
 
     private final ObjectMapper mapper;
-    private final ApiBudget gate;
     private final JobLedger ledger;
     private final Clock clock;
     private final boolean incremental;
@@ -58,10 +56,9 @@ public class PollPlanner {
     private volatile Instant lastFullScan;
     private volatile Instant newestCreatedAt;
 
-    public PollPlanner(ObjectMapper mapper, ApiBudget gate, JobLedger ledger, Clock clock, boolean incremental,
+    public PollPlanner(ObjectMapper mapper, JobLedger ledger, Clock clock, boolean incremental,
                        Duration fullScanInterval) {
         this.mapper = mapper;
-        this.gate = gate;
         this.ledger = ledger;
         this.clock = clock;
         this.incremental = incremental;
@@ -153,14 +150,19 @@ public class PollPlanner {
         return cycle.previousNewest == null || oldestOnPage == null || oldestOnPage.isAfter(cycle.previousNewest);
     }
 
+    /** The cycle's current request was not sent (poll budget spent, or the API paused): the cycle ends with what it has. */
+    public void budgetSpent(Exchange exchange) {
+        Cycle cycle = exchange.getProperty("pollCycle", Cycle.class);
+        LOG.debug("poll budget spent for this minute: cycle ends with {} of its requests not sent", cycle.queue.size() + 1);
+        cycle.queue.clear();
+        cycle.complete = false;
+        cycle.current = null;
+        exchange.setProperty("morePages", false);
+        finish(exchange, cycle);
+    }
+
     private void advance(Exchange exchange, Cycle cycle) {
         Query next = cycle.queue.pollFirst();
-        if (next != null && !gate.tryAcquirePoll()) {
-            LOG.debug("poll budget spent for this minute: cycle ends with {} of its requests not sent", cycle.queue.size() + 1);
-            cycle.queue.clear();
-            cycle.complete = false;
-            next = null;
-        }
         cycle.current = next;
         exchange.setProperty("morePages", next != null);
         if (next == null) {

@@ -26,8 +26,9 @@ import org.apache.camel.util.StringHelper;
 
 /**
  * The jobs of one target, read with the routes' own client: camel-http configured from the same
- * {@code camel.component.http.*} keys (timeouts, automatic retries off), the same Bearer
- * configurer, the same settings checks, and an {@link ApiBudget} that honours a 429's Retry-After.
+ * {@code camel.component.http.*} keys (timeouts, automatic retries off), the same client configurer
+ * (contract check, Bearer key, budget), the same settings checks, and an {@link ApiBudget} of its own
+ * that honours a 429's Retry-After.
  */
 final class TargetJobs implements AutoCloseable {
 
@@ -43,8 +44,9 @@ final class TargetJobs implements AutoCloseable {
         this.baseUrl = settings.baseUrl();
         this.gate = new ApiBudget(clock, new SimpleMeterRegistry(), settings.rateLimitPerMinute(), settings.retryShare(),
                 Duration.ofMillis(settings.backoffBaseMillis()), Duration.ofMillis(settings.backoffMaxMillis()));
-        camel.getRegistry().bind("devanaApiClient", new DevanaApiClient(settings.apiKey(), settings.baseUrl()));
-        this.endpoint = settings.baseUrl() + "?httpMethod=GET&httpClientConfigurer=#devanaApiClient&skipRequestHeaders=true";
+        camel.getRegistry().bind("devanaPollClient",
+                new DevanaApiClient(settings.apiKey(), settings.baseUrl(), gate, ApiBudget.Caller.POLL));
+        this.endpoint = settings.baseUrl() + "?httpMethod=GET&httpClientConfigurer=#devanaPollClient&skipRequestHeaders=true";
         this.template = camel.createProducerTemplate();
     }
 
@@ -93,17 +95,15 @@ final class TargetJobs implements AutoCloseable {
 
     /**
      * GET /v1/jobs?targetId=..&limit=100: the target's visible jobs, newest first. A failed call
-     * throws (HttpOperationFailedException, IOException ...); a 429 also pauses the gate.
+     * throws (HttpOperationFailedException, IOException ...); the client reports it to the budget (a 429
+     * pauses it for its Retry-After).
      */
     List<Map<String, Object>> jobs(String targetId) throws Exception {
         ApiRequest request = ApiRequest.jobsOfTarget(targetId);
         Exchange answer = template.request(endpoint, exchange -> request.applyTo(exchange.getMessage()));
         if (answer.getException() != null) {
-            answer.setProperty(Exchange.EXCEPTION_CAUGHT, answer.getException());
-            gate.onFailure(answer);
             throw answer.getException();
         }
-        gate.onSuccess();
         List<Map<String, Object>> jobs = new ArrayList<>();
         for (Object job : JobsPage.read(mapper, answer.getMessage().getBody(String.class), request.toString())) {
             if (job instanceof Map<?, ?> map) {
