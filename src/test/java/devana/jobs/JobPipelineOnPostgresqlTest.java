@@ -3,7 +3,7 @@ package devana.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import devana.jobs.retry.RetryPolicy;
+import devana.jobs.retry.RetryClaims;
 import devana.jobs.state.Transactions;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -35,7 +35,7 @@ class JobPipelineOnPostgresqlTest extends JobPipelineTest {
             otherInstance.setAutoCommit(false);
             Transactions.update(otherInstance, "INSERT INTO job_retries (failed_job_id, target_id, target_key, job_type, attempt, "
                     + "outcome, http_status, decided_at, tries) VALUES ('cm4jobFailedSeenByTheOtherInstance', ?, ?, 'EXTRACTION', 1, "
-                    + "'REQUESTED', 202, ?, 1)", target, RetryPolicy.targetKey(target), Instant.now());
+                    + "'REQUESTED', 202, ?, 1)", target, RetryClaims.targetKey(target), Instant.now());
             failed = emulator.job().type("EXTRACTION").target(target).status("ERROR").add();
             await().atMost(Duration.ofSeconds(20)).until(() -> app.count("SELECT COUNT(*) FROM pg_stat_activity "
                     + "WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO job_retries%'") == 1);

@@ -2,6 +2,7 @@ package devana.jobs.errors;
 
 import devana.jobs.client.DevanaApiClient;
 import devana.jobs.client.MalformedPageException;
+import devana.jobs.routes.Headers;
 import devana.jobs.text.OneLine;
 import devana.jobs.text.RepeatedFailures;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -18,17 +19,6 @@ import org.springframework.dao.DataAccessException;
  * repeats is said once a minute with a count ({@link RepeatedFailures}), but always counted.
  */
 public class FailureReport {
-
-    /** Header with the kind: api-status, api-unreachable, malformed-page, refused-request, database or other. */
-    public static final String KIND = "failureKind";
-    /** Header with the one line to log. */
-    public static final String LINE = "failureLine";
-    /** Header with the HTTP status the API answered (api-status only; absent otherwise). */
-    public static final String STATUS = "failureStatus";
-    /** Header: true when this failure is to be logged now, false while a repeat of it is kept quiet. */
-    public static final String SAY = "failureSay";
-    /** Header: what the line ends with: empty, or how many like it were kept quiet since it was last said. */
-    public static final String REPEATS = "failureRepeats";
 
     private final MeterRegistry metrics;
     private final RepeatedFailures repeats;
@@ -79,10 +69,10 @@ public class FailureReport {
         }
         metrics.counter("devana.cycle.failures", "kind", kind).increment();
         String repeat = repeats.say(exchange.getFromRouteId() + "|" + kind + "|" + status);
-        exchange.getMessage().setHeader(KIND, kind);
-        exchange.getMessage().setHeader(STATUS, status);
-        exchange.getMessage().setHeader(SAY, repeat != null);
-        exchange.getMessage().setHeader(REPEATS, repeat == null ? "" : repeat);
-        exchange.getMessage().setHeader(LINE, line);
+        exchange.getMessage().setHeader(Headers.FAILURE_KIND, kind);
+        exchange.getMessage().setHeader(Headers.FAILURE_STATUS, status);
+        exchange.getMessage().setHeader(Headers.FAILURE_SAY, repeat != null);
+        exchange.getMessage().setHeader(Headers.FAILURE_REPEATS, repeat == null ? "" : repeat);
+        exchange.getMessage().setHeader(Headers.FAILURE_LINE, line);
     }
 }

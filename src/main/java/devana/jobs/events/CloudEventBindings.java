@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import devana.jobs.contract.DevanaId;
 import devana.jobs.contract.MetricTags;
+import devana.jobs.routes.Headers;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -74,10 +75,10 @@ public final class CloudEventBindings {
      */
     public void apply(Exchange exchange) {
         Message message = exchange.getMessage();
-        if (!DevanaId.isValid(message.getHeader("jobType", String.class))) {
-            message.setHeader("jobType", MetricTags.OTHER);
+        if (!DevanaId.isValid(message.getHeader(Headers.JOB_TYPE, String.class))) {
+            message.setHeader(Headers.JOB_TYPE, MetricTags.OTHER);
         }
-        for (String id : new String[] {"jobId", "targetId"}) {
+        for (String id : new String[] {Headers.JOB_ID, Headers.TARGET_ID}) {
             if (!DevanaId.isValid(message.getHeader(id, String.class))) {
                 message.removeHeader(id);
             }
@@ -91,8 +92,8 @@ public final class CloudEventBindings {
             case KAFKA -> {
                 message.setHeader("content-type", CloudEvents.CONTENT_TYPE);
                 attributes.forEach((name, value) -> message.setHeader("ce_" + name, value));
-                String target = message.getHeader("targetId", String.class);
-                message.setHeader(KafkaConstants.KEY, target != null ? target : message.getHeader("jobId", String.class));
+                String target = message.getHeader(Headers.TARGET_ID, String.class);
+                message.setHeader(KafkaConstants.KEY, target != null ? target : message.getHeader(Headers.JOB_ID, String.class));
             }
             case JMS -> {
                 message.setHeader("contentType", CloudEvents.CONTENT_TYPE);

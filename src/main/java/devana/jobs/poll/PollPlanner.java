@@ -2,10 +2,12 @@ package devana.jobs.poll;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import devana.jobs.client.JobsPage;
+import devana.jobs.routes.Headers;
 import devana.jobs.contract.ApiRequest;
 import devana.jobs.contract.DevanaId;
 import devana.jobs.contract.JobStatus;
 import devana.jobs.contract.ListingQuery;
+import devana.jobs.routes.Headers;
 import devana.jobs.state.JobLedger.ActiveJob;
 import devana.jobs.state.JobLedger;
 import java.sql.SQLException;
@@ -71,13 +73,13 @@ public class PollPlanner {
         boolean full = !incremental || lastFullScan == null || !now.isBefore(lastFullScan.plus(fullScanInterval));
         Cycle cycle = new Cycle(full, now, full ? List.of() : ledger.activeJobs(), newestCreatedAt);
         cycle.queue.add(new Query(Phase.NEWEST, null, null, 0, null));
-        exchange.setProperty("pollCycle", cycle);
+        exchange.setProperty(Headers.POLL_CYCLE, cycle);
         advance(exchange, cycle);
     }
 
     /** Takes the answer in the body, then plans the next request (or ends the cycle). */
     public void accept(Exchange exchange) throws SQLException {
-        Cycle cycle = exchange.getProperty("pollCycle", Cycle.class);
+        Cycle cycle = exchange.getProperty(Headers.POLL_CYCLE, Cycle.class);
         Query query = cycle.current;
         List<?> jobs = JobsPage.read(mapper, exchange.getMessage().getBody(String.class), query.request().toString());
         cycle.pages++;
@@ -152,19 +154,19 @@ public class PollPlanner {
 
     /** The cycle's current request was not sent (poll budget spent, or the API paused): the cycle ends with what it has. */
     public void budgetSpent(Exchange exchange) {
-        Cycle cycle = exchange.getProperty("pollCycle", Cycle.class);
+        Cycle cycle = exchange.getProperty(Headers.POLL_CYCLE, Cycle.class);
         LOG.debug("poll budget spent for this minute: cycle ends with {} of its requests not sent", cycle.queue.size() + 1);
         cycle.queue.clear();
         cycle.complete = false;
         cycle.current = null;
-        exchange.setProperty("morePages", false);
+        exchange.setProperty(Headers.MORE_PAGES, false);
         finish(exchange, cycle);
     }
 
     private void advance(Exchange exchange, Cycle cycle) {
         Query next = cycle.queue.pollFirst();
         cycle.current = next;
-        exchange.setProperty("morePages", next != null);
+        exchange.setProperty(Headers.MORE_PAGES, next != null);
         if (next == null) {
             finish(exchange, cycle);
         }
@@ -177,15 +179,15 @@ public class PollPlanner {
         if (cycle.full && cycle.complete) {
             lastFullScan = cycle.startedAt;
         }
-        exchange.setProperty("pollJobs", new ArrayList<>(cycle.seen.values()));
-        exchange.setProperty("pollPages", cycle.pages);
-        exchange.setProperty("pollKind", cycle.full ? "full scan" : "incremental");
+        exchange.setProperty(Headers.POLL_JOBS, new ArrayList<>(cycle.seen.values()));
+        exchange.setProperty(Headers.POLL_PAGES, cycle.pages);
+        exchange.setProperty(Headers.POLL_KIND, cycle.full ? "full scan" : "incremental");
     }
 
 
     /** Makes the exchange the cycle's next request (the step right before the poll route sends it). */
     public void prepareRequest(Exchange exchange) {
-        exchange.getProperty("pollCycle", Cycle.class).current.request().prepare(exchange);
+        exchange.getProperty(Headers.POLL_CYCLE, Cycle.class).current.request().prepare(exchange);
     }
 
     private static Instant createdAt(Map<?, ?> job) {

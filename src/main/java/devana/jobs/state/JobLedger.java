@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import devana.jobs.contract.JobStatus;
 import devana.jobs.contract.MetricTags;
+import devana.jobs.routes.Headers;
+import devana.jobs.state.ChangeRules.Change;
 import devana.jobs.text.RepeatedFailures;
 import devana.jobs.events.CloudEvents;
 import devana.jobs.events.EventOutbox;
@@ -29,23 +31,6 @@ import org.slf4j.LoggerFactory;
  * seen what was not stored.
  */
 public class JobLedger {
-
-    public static final String CHANGE = "jobChange";
-    public static final String PREVIOUS_STATUS = "previousStatus";
-    /** Header naming where an observation came from: "webhook", or absent for a poll. */
-    public static final String SOURCE = "jobSource";
-    /**
-     * Exchange property: the key of the webhook delivery this observation came in (see WebhookReceiver). It
-     * is claimed in the observation's transaction, so a replay of an accepted push changes nothing.
-     */
-    public static final String DELIVERY = "webhookDelivery";
-    /** Header with why a job was skipped (jobChange INVALID). */
-    public static final String INVALID_REASON = "invalidReason";
-    /**
-     * Header set with INVALID_REASON when the skip is to be logged now: empty, or how many skips were kept
-     * quiet since the last line (a job that cannot be read comes back every cycle); absent while quiet.
-     */
-    public static final String INVALID_REPEATS = "invalidRepeats";
 
     private static final Logger LOG = LoggerFactory.getLogger("devana.jobs.dispatch");
     private static final int CACHE_SIZE = 50_000;
@@ -81,27 +66,27 @@ public class JobLedger {
             job = JobSnapshot.of(message.getBody());
         } catch (InvalidJobException e) {
             metrics.counter("devana.jobs.invalid", "reason", "unreadable").increment();
-            message.setHeader(CHANGE, "INVALID");
-            message.setHeader(INVALID_REASON, e.getMessage());
-            message.setHeader(INVALID_REPEATS, repeats.say("job-skipped|" + e.getMessage()));
-            exchange.setProperty(CHANGE, "INVALID");
+            message.setHeader(Headers.JOB_CHANGE, "INVALID");
+            message.setHeader(Headers.INVALID_REASON, e.getMessage());
+            message.setHeader(Headers.INVALID_REPEATS, repeats.say("job-skipped|" + e.getMessage()));
+            exchange.setProperty(Headers.JOB_CHANGE, "INVALID");
             return;
         }
-        message.setHeader("jobId", job.id());
-        message.setHeader("jobType", job.type());
-        message.setHeader("jobStatus", job.status());
-        message.setHeader("targetId", job.targetId());
-        message.setHeader("jobProgress", job.progress());
-        message.setHeader("targetLabel", job.targetLabel());
-        message.setHeader("progressLabel", job.progress() == null ? "" : " (" + job.progress() + "%)");
-        exchange.setProperty("job", job);
-        Object source = message.getHeader(SOURCE);
+        message.setHeader(Headers.JOB_ID, job.id());
+        message.setHeader(Headers.JOB_TYPE, job.type());
+        message.setHeader(Headers.JOB_STATUS, job.status());
+        message.setHeader(Headers.TARGET_ID, job.targetId());
+        message.setHeader(Headers.JOB_PROGRESS, job.progress());
+        message.setHeader(Headers.TARGET_LABEL, job.targetLabel());
+        message.setHeader(Headers.PROGRESS_LABEL, job.progress() == null ? "" : " (" + job.progress() + "%)");
+        exchange.setProperty(Headers.JOB, job);
+        Object source = message.getHeader(Headers.JOB_SOURCE);
         metrics.counter("devana.jobs.observed", "type", MetricTags.jobType(job.type()),
                 "status", MetricTags.status(job.status()), "source", source == null ? "poll" : "webhook").increment();
         if (job.absurdProgress()) {
             metrics.counter("devana.jobs.invalid", "reason", "progress").increment();
         }
-        String delivery = exchange.getProperty(DELIVERY, String.class);
+        String delivery = exchange.getProperty(Headers.WEBHOOK_DELIVERY, String.class);
         if (delivery == null && job.fingerprint().equals(lastSeen.get(job.id()))) {
             setChange(exchange, Change.UNCHANGED);
             return;
@@ -109,7 +94,7 @@ public class JobLedger {
         JobSnapshot observed = job;
         Observation observation = tx.inTransaction(connection -> record(connection, observed, delivery));
         if (observation.stored != null) {
-            exchange.setProperty("job", observation.stored);
+            exchange.setProperty(Headers.JOB, observation.stored);
         }
         if (job.updatedAt() == null && (observation.change == Change.NEW || observation.change == Change.CHANGED)) {
             // an untimed observation (a webhook push): the next poll goes to the database and fills the row in
@@ -118,7 +103,7 @@ public class JobLedger {
             lastSeen.put(job.id(), observation.storedFingerprint);
         }
         setChange(exchange, observation.change);
-        message.setHeader(PREVIOUS_STATUS, observation.previousStatus == null ? "(new)" : observation.previousStatus);
+        message.setHeader(Headers.PREVIOUS_STATUS, observation.previousStatus == null ? "(new)" : observation.previousStatus);
         if (observation.change == Change.NEW || observation.change == Change.CHANGED) {
             metrics.counter("devana.jobs.transitions", "type", MetricTags.jobType(job.type()),
                     "status", MetricTags.status(job.status())).increment();
@@ -158,38 +143,6 @@ public class JobLedger {
         lastSeen.clear();
     }
 
-    /**
-     * What an observation is, against the stored state ({@code null}: none), by the rules of change detection:
-     * <ul>
-     * <li>a status that does not follow the stored one ({@link JobStatus#mayFollow}: PENDING, IN_PROGRESS, then
-     *     DONE or ERROR, nothing after those): STALE, whatever its time (a late push, a page read before a push
-     *     was recorded);</li>
-     * <li>same status, and the same progress or none given: UNCHANGED (a push carries no progress, so a push
-     *     of the state a poll already saw, or the reverse, is the same state); if it fills in the progress or
-     *     time the stored row lacks: REFINED, the row is completed without an event;</li>
-     * <li>older than the stored observation (both timed): STALE;</li>
-     * <li>otherwise NEW or CHANGED: row, completion and event.</li>
-     * </ul>
-     */
-    static Change judge(Stored stored, JobSnapshot job) {
-        if (stored == null) {
-            return Change.NEW;
-        }
-        if (!JobStatus.mayFollow(stored.status, job.status())) {
-            return Change.STALE;
-        }
-        if (stored.status.equals(job.status())
-                && (job.progress() == null || stored.progress == null || job.progress().equals(stored.progress))) {
-            boolean fillsIn = (stored.progress == null && job.progress() != null)
-                    || (stored.updatedAt == null && job.updatedAt() != null);
-            return fillsIn ? Change.REFINED : Change.UNCHANGED;
-        }
-        if (stored.updatedAt != null && job.updatedAt() != null && job.updatedAt().isBefore(stored.updatedAt)) {
-            return Change.STALE;
-        }
-        return Change.CHANGED;
-    }
-
     private Observation record(Connection connection, JobSnapshot observed, String delivery) throws SQLException {
         Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
         if (delivery != null && !Transactions.insertIfAbsent(connection,
@@ -200,14 +153,14 @@ public class JobLedger {
         StoredForm.Stored form = StoredForm.of(observed.json(), mapper);
         JobSnapshot job = form.cut() ? observed.withJson(form.job()) : observed;
         String json = form.json();
-        Stored stored = null;
+        ChangeRules.Stored stored = null;
         try (PreparedStatement select = Transactions.query(connection,
                 "SELECT status, progress, updated_at FROM job_state WHERE job_id = ? FOR UPDATE", job.id());
              ResultSet rs = select.executeQuery()) {
             if (rs.next()) {
                 int value = rs.getInt("progress");
                 Integer progress = rs.wasNull() ? null : value;
-                stored = new Stored(rs.getString("status"), progress, Transactions.instant(rs, "updated_at"));
+                stored = new ChangeRules.Stored(rs.getString("status"), progress, Transactions.instant(rs, "updated_at"));
             }
         }
         if (stored == null && delivery != null && finishedBefore(connection, job.id())) {
@@ -215,7 +168,7 @@ public class JobLedger {
             // decision is kept for good), so this is a late copy of an old push, not a new job
             return new Observation(Change.STALE, null, null, null);
         }
-        Change change = judge(stored, job);
+        Change change = ChangeRules.judge(stored, job);
         switch (change) {
             case NEW -> {
                 boolean inserted = Transactions.insertIfAbsent(connection,
@@ -228,15 +181,15 @@ public class JobLedger {
                 }
             }
             case UNCHANGED, STALE -> {
-                return new Observation(change, stored.status, stored.fingerprint(), null);
+                return new Observation(change, stored.status(), stored.fingerprint(), null);
             }
             case REFINED -> {
                 Transactions.update(connection,
                         "UPDATE job_state SET progress = COALESCE(?, progress), updated_at = COALESCE(?, updated_at), "
                                 + "created_at = COALESCE(created_at, ?), job_json = ? WHERE job_id = ?",
                         job.progress(), job.updatedAt(), job.createdAt(), json, job.id());
-                Integer progress = job.progress() != null ? job.progress() : stored.progress;
-                return new Observation(Change.REFINED, stored.status, stored.status + "|" + (progress == null ? "" : progress), job);
+                Integer progress = job.progress() != null ? job.progress() : stored.progress();
+                return new Observation(Change.REFINED, stored.status(), stored.status() + "|" + (progress == null ? "" : progress), job);
             }
             default -> Transactions.update(connection,
                     "UPDATE job_state SET target_id = ?, job_type = ?, status = ?, progress = ?, created_at = ?, updated_at = ?, "
@@ -256,7 +209,7 @@ public class JobLedger {
             recordCompletion(connection, job, json, now);
         }
         EventOutbox.append(connection, events.statusChanged(job, now, form.cut()), now);
-        return new Observation(change, stored == null ? null : stored.status, job.fingerprint(), job);
+        return new Observation(change, stored == null ? null : stored.status(), job.fingerprint(), job);
     }
 
     private static boolean finishedBefore(Connection connection, String jobId) throws SQLException {
@@ -282,8 +235,8 @@ public class JobLedger {
     }
 
     private static void setChange(Exchange exchange, Change change) {
-        exchange.getMessage().setHeader(CHANGE, change.name());
-        exchange.setProperty(CHANGE, change.name());
+        exchange.getMessage().setHeader(Headers.JOB_CHANGE, change.name());
+        exchange.setProperty(Headers.JOB_CHANGE, change.name());
     }
 
     private String toJson(Object value) {
@@ -291,14 +244,6 @@ public class JobLedger {
             return mapper.writeValueAsString(value);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot serialise job JSON", e);
-        }
-    }
-
-    enum Change { NEW, CHANGED, REFINED, UNCHANGED, STALE, REPLAY }
-
-    record Stored(String status, Integer progress, Instant updatedAt) {
-        String fingerprint() {
-            return status + "|" + (progress == null ? "" : progress);
         }
     }
 

@@ -2,6 +2,7 @@ package devana.jobs.webhook;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import devana.jobs.routes.Headers;
 import devana.jobs.text.OneLine;
 import devana.jobs.text.RepeatedFailures;
 import devana.jobs.http.RawRequests;
@@ -37,7 +38,7 @@ import org.slf4j.LoggerFactory;
 public class WebhookReceiver {
 
     /** Header the webhook route branches on: ACCEPTED, or absent when the push was answered already. */
-    public static final String VERDICT = "webhookVerdict";
+    private static final String VERDICT = Headers.WEBHOOK_VERDICT;
 
     private static final Logger LOG = LoggerFactory.getLogger("devana.jobs.webhook");
     private static final Set<String> PUSH_FIELDS = Set.of("jobId", "status", "targetId", "type", "metadata");
@@ -107,7 +108,7 @@ public class WebhookReceiver {
         }
         message.setBody(job);
         message.setHeader(VERDICT, "ACCEPTED");
-        exchange.setProperty(JobLedger.DELIVERY, delivery);
+        exchange.setProperty(Headers.WEBHOOK_DELIVERY, delivery);
     }
 
     /**
@@ -116,8 +117,8 @@ public class WebhookReceiver {
      * leaves camel-http's answer as the message, without the job's headers.
      */
     public void recorded(Exchange exchange) {
-        JobSnapshot job = exchange.getProperty("job", JobSnapshot.class);
-        String change = exchange.getProperty(JobLedger.CHANGE, String.class);
+        JobSnapshot job = exchange.getProperty(Headers.JOB, JobSnapshot.class);
+        String change = exchange.getProperty(Headers.JOB_CHANGE, String.class);
         Map<String, Object> answer = new LinkedHashMap<>();
         answer.put("accepted", true);
         answer.put("jobId", job == null ? null : job.id());
