@@ -24,7 +24,6 @@ import devana.jobs.pacing.FailurePause;
 import devana.jobs.health.BusCheck;
 import devana.jobs.health.DatabaseCheck;
 import devana.jobs.health.PollWatch;
-import devana.jobs.http.HttpLimits;
 import devana.jobs.http.RawRequests;
 import devana.jobs.retry.RetryPolicy;
 import devana.jobs.state.JobLedger;
@@ -67,15 +66,15 @@ public class JobsConfiguration implements CamelConfiguration {
     public void configure(CamelContext context) throws Exception {
         PropertiesComponent properties = context.getPropertiesComponent();
         Settings settings = Settings.read(properties);
-        String webhookSecret = Settings.optional(properties, "devana.webhook.secret").orElse(null);
-        String viewerLogin = Settings.optional(properties, ViewerLogin.KEY).orElse(null);
+        String webhookSecret = settings.service().webhookSecret();
+        String viewerLogin = settings.service().viewerLogin();
         rememberSecrets(settings, webhookSecret, viewerLogin);
         LogMasking.install();
         String refusal = WebhookSignature.refusal(webhookSecret);
         if (refusal != null) {
             throw new Settings.InvalidSettingException("devana.webhook.secret (DEVANA_WEBHOOK_SECRET) " + refusal);
         }
-        long serverPort = Settings.number(properties, "camel.server.port", 8080);
+        long serverPort = settings.service().serverPort();
         if (settings.embedded()) {
             DevanaEmulator emulator = startEmulator(settings);
             stopOnShutdown(context, "emulator", emulator::close);
@@ -88,7 +87,7 @@ public class JobsConfiguration implements CamelConfiguration {
             }
         }
         properties.addOverrideProperty("devana.base-url", settings.baseUrl());
-        properties.addOverrideProperty("jobs.webhook.replay-retention-hours", String.valueOf(Settings.replayRetentionHours(properties)));
+        properties.addOverrideProperty("jobs.webhook.replay-retention-hours", String.valueOf(settings.service().replayRetentionHours()));
 
         HikariDataSource dataSource = dataSource(settings);
         stopOnShutdown(context, "database pool", dataSource::close);
@@ -108,14 +107,14 @@ public class JobsConfiguration implements CamelConfiguration {
                 Duration.ofMillis(settings.backoffBaseMillis()), Duration.ofMillis(settings.backoffMaxMillis()));
         // the publisher while the bus is down: 1 s, 2 s, 4 s ... with jitter, capped
         FailurePause busPause = new FailurePause(clock, ExponentialBackoff.withJitter(Duration.ofSeconds(1),
-                Duration.ofMillis(Settings.number(properties, "jobs.events.backoff-max", 60_000))));
+                Duration.ofMillis(settings.service().eventsBackoffMaxMillis())));
         PollWatch pollWatch = new PollWatch(clock);
         Gauge.builder("devana.events.pending", dataSource, JobsConfiguration::pendingEvents)
                 .description("CloudEvents in the outbox not yet taken by the bus").register(metrics);
 
         // what the HTTP server's guard takes from the registry when it starts (see GuardedHttpServer)
         RawRequests rawRequests = new RawRequests();
-        registry.bind("httpLimits", httpLimits(properties));
+        registry.bind("httpLimits", settings.service().http());
         registry.bind("rawRequests", rawRequests);
         registry.bind("repeatedFailures", repeats);
         registry.bind("settings", settings);
@@ -132,7 +131,7 @@ public class JobsConfiguration implements CamelConfiguration {
                 Duration.ofMillis(settings.fullScanMillis())));
         registry.bind("retryPolicy", new RetryPolicy(tx, events, mapper, metrics, clock, settings.maxAttempts()));
         registry.bind("busPause", busPause);
-        String eventsUri = properties.resolveProperty("jobs.events.uri").orElse("");
+        String eventsUri = settings.service().eventsUri();
         registry.bind("cloudEventBindings", new CloudEventBindings(eventsUri, mapper));
         registry.bind("pollWatch", pollWatch);
         registry.bind("dashboardAssets", new DashboardAssets());
@@ -146,7 +145,7 @@ public class JobsConfiguration implements CamelConfiguration {
         registry.bind("webhookReceiver", webhooks);
 
         // Readiness checks, picked up from the registry by camel-health and served at /observe/health/ready.
-        Duration maxPollAge = Duration.ofMillis(Settings.number(properties, "jobs.health.max-poll-age", 120_000));
+        Duration maxPollAge = Duration.ofMillis(settings.service().maxPollAgeMillis());
         registry.bind("databaseCheck", new DatabaseCheck(dataSource));
         registry.bind("apiCheck", new ApiCheck(pollWatch, apiBudget, clock, maxPollAge, settings.baseUrl()));
         registry.bind("busCheck", new BusCheck(busPause, () -> pendingEventsOrFail(dataSource),
@@ -168,23 +167,6 @@ public class JobsConfiguration implements CamelConfiguration {
         if (viewerLogin != null && viewerLogin.indexOf(':') > 0) {
             Secrets.remember(viewerLogin.substring(viewerLogin.indexOf(':') + 1));
         }
-    }
-
-    /** The HTTP server's bounds (jobs.http.*, see application.properties). */
-    private static HttpLimits httpLimits(PropertiesComponent properties) {
-        long requestTimeout = Settings.number(properties, "jobs.http.request-timeout", 10_000);
-        long idleTimeout = Settings.number(properties, "jobs.http.idle-timeout", 30_000);
-        long connections = Settings.number(properties, "jobs.http.max-connections", 1_000);
-        long webhooks = Settings.number(properties, "jobs.http.webhook-concurrency", 16);
-        long views = Settings.number(properties, "jobs.http.view-concurrency", 4);
-        for (String key : List.of("jobs.http.request-timeout", "jobs.http.idle-timeout", "jobs.http.max-connections",
-                "jobs.http.webhook-concurrency", "jobs.http.view-concurrency")) {
-            if (Settings.number(properties, key, 1) < 1) {
-                throw new Settings.InvalidSettingException(key + " (" + Settings.variable(key) + ") must be 1 or more");
-            }
-        }
-        return new HttpLimits(Duration.ofMillis(requestTimeout), Duration.ofMillis(idleTimeout),
-                (int) connections, (int) webhooks, (int) views);
     }
 
     private static DevanaEmulator startEmulator(Settings settings) {

@@ -1,31 +1,47 @@
 package devana.jobs.config;
 
+import devana.jobs.http.HttpLimits;
+import devana.jobs.views.ViewerLogin;
+import java.time.Duration;
 import java.util.Optional;
 import org.apache.camel.spi.PropertiesComponent;
 
 /**
- * The knobs the Java side needs, read once at startup and checked there with a message that names
- * the key and its environment variable, so a bad value stops the app before anything runs.
+ * Every key the Java side needs, read here once at startup and checked with a message that names the key
+ * and its environment variable, so a bad value stops the app before anything runs. The defaults are
+ * application.properties' (the one home of every key, its comment and its value); a key it gives that is
+ * missing here is refused, not silently replaced. The keys the routes read themselves are Camel's business.
  */
 public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, int maxAttempts, int emulatorPort,
                        String dbUrl, String dbUser, String dbPassword, int dbPoolSize,
                        int rateLimitPerMinute, double retryShare, boolean incrementalPolling, long fullScanMillis,
-                       long backoffBaseMillis, long backoffMaxMillis) {
+                       long backoffBaseMillis, long backoffMaxMillis, Service service) {
+
+    /** The keys of the running service around the poller: its HTTP server, the bus, health, secrets. */
+    public record Service(int serverPort, String webhookSecret, String viewerLogin, String eventsUri,
+                          long eventsBackoffMaxMillis, long maxPollAgeMillis, long replayRetentionHours, HttpLimits http) {
+
+        @Override
+        public String toString() {
+            return "Service[serverPort=" + serverPort + ", webhookSecret=" + (webhookSecret == null ? "none" : "****")
+                    + ", viewerLogin=" + (viewerLogin == null ? "none" : "****") + "]";
+        }
+    }
 
     public static final long MIN_POLL_INTERVAL = 2000;
 
     public static Settings read(PropertiesComponent properties) {
-        long interval = number(properties, "devana.poll.interval", "5000");
+        long interval = number(properties, "devana.poll.interval");
         if (interval < MIN_POLL_INTERVAL) {
             throw new InvalidSettingException("devana.poll.interval (DEVANA_POLL_INTERVAL) is " + interval
                     + " ms: the Devana API asks clients not to poll more often than every 2000 ms; set 2000 or more");
         }
-        int maxAttempts = (int) number(properties, "devana.retry.max-attempts", "3");
+        int maxAttempts = (int) number(properties, "devana.retry.max-attempts");
         if (maxAttempts < 0 || maxAttempts > 100) {
             throw new InvalidSettingException("devana.retry.max-attempts (DEVANA_RETRY_MAX_ATTEMPTS) is " + maxAttempts
                     + ": use 0 (never retry) to 100");
         }
-        int poolSize = (int) number(properties, "jobs.db.pool-size", "5");
+        int poolSize = (int) number(properties, "jobs.db.pool-size");
         if (poolSize < 2) {
             throw new InvalidSettingException("jobs.db.pool-size (JOBS_DB_POOL_SIZE) is " + poolSize + ": use 2 or more");
         }
@@ -38,36 +54,58 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
         if (baseUrl != null && !baseUrl.startsWith("http://") && !baseUrl.startsWith("https://")) {
             throw new InvalidSettingException("devana.base-url (DEVANA_BASE_URL) must start with http:// or https://");
         }
-        int perMinute = (int) number(properties, "devana.rate-limit.per-minute", "100");
+        int perMinute = (int) number(properties, "devana.rate-limit.per-minute");
         if (perMinute < 2) {
             throw new InvalidSettingException("devana.rate-limit.per-minute (DEVANA_RATE_LIMIT_PER_MINUTE) is " + perMinute
                     + ": use 2 or more (the API allows 100)");
         }
-        long retryPercent = number(properties, "devana.rate-limit.retry-share-percent", "20");
+        long retryPercent = number(properties, "devana.rate-limit.retry-share-percent");
         if (retryPercent < 1 || retryPercent > 90) {
             throw new InvalidSettingException("devana.rate-limit.retry-share-percent (DEVANA_RATE_LIMIT_RETRY_SHARE_PERCENT) is "
                     + retryPercent + ": use 1 to 90");
         }
-        long stateRetention = number(properties, "jobs.state.retention-hours", "720");
+        long stateRetention = number(properties, "jobs.state.retention-hours");
         if (stateRetention < 48) {
             throw new InvalidSettingException("jobs.state.retention-hours (JOBS_STATE_RETENTION_HOURS) is " + stateRetention
                     + ": the API shows a job for 24 h after its creation and change detection needs its state until then; use 48 or more");
         }
-        replayRetentionHours(properties);
-        String strategy = optional(properties, "devana.poll.strategy").orElse("incremental");
+        long replayRetention = replayRetentionHours(properties, stateRetention);
+        String strategy = optional(properties, "devana.poll.strategy").orElse("");
         if (!strategy.equals("incremental") && !strategy.equals("full")) {
             throw new InvalidSettingException("devana.poll.strategy (DEVANA_POLL_STRATEGY) is '" + strategy
                     + "': use incremental or full");
         }
         return new Settings(baseUrl == null ? null : baseUrl.replaceAll("/+$", ""), apiKey, interval, maxAttempts,
-                (int) number(properties, "devana.emulator.port", "8089"),
-                optional(properties, "jobs.db.url").orElse("jdbc:h2:file:./data/devana-jobs"),
+                (int) number(properties, "devana.emulator.port"),
+                required(properties, "jobs.db.url"),
                 optional(properties, "jobs.db.user").orElse(null),
                 optional(properties, "jobs.db.password").orElse(null),
                 poolSize, perMinute, retryPercent / 100.0, strategy.equals("incremental"),
-                number(properties, "devana.poll.full-scan-interval", "300000"),
-                number(properties, "devana.backoff.base", "2000"),
-                number(properties, "devana.backoff.max", "60000"));
+                number(properties, "devana.poll.full-scan-interval"),
+                number(properties, "devana.backoff.base"),
+                number(properties, "devana.backoff.max"),
+                new Service((int) number(properties, "camel.server.port"),
+                        optional(properties, "devana.webhook.secret").orElse(null),
+                        optional(properties, ViewerLogin.KEY).orElse(null),
+                        optional(properties, "jobs.events.uri").orElse(""),
+                        number(properties, "jobs.events.backoff-max"),
+                        number(properties, "jobs.health.max-poll-age"),
+                        replayRetention, httpLimits(properties)));
+    }
+
+    /** The HTTP server's bounds (jobs.http.*), each 1 or more. */
+    private static HttpLimits httpLimits(PropertiesComponent properties) {
+        long[] values = new long[5];
+        String[] keys = {"jobs.http.request-timeout", "jobs.http.idle-timeout", "jobs.http.max-connections",
+                "jobs.http.webhook-concurrency", "jobs.http.view-concurrency"};
+        for (int i = 0; i < keys.length; i++) {
+            values[i] = number(properties, keys[i]);
+            if (values[i] < 1) {
+                throw new InvalidSettingException(keys[i] + " (" + variable(keys[i]) + ") must be 1 or more");
+            }
+        }
+        return new HttpLimits(Duration.ofMillis(values[0]), Duration.ofMillis(values[1]), (int) values[2],
+                (int) values[3], (int) values[4]);
     }
 
     /**
@@ -75,9 +113,9 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
      * longer than a job's tracked state, and never less than a day longer, so that a replay is still recognised
      * after the job's state is gone.
      */
-    public static long replayRetentionHours(PropertiesComponent properties) {
-        long stateRetention = number(properties, "jobs.state.retention-hours", "720");
-        long replayRetention = number(properties, "jobs.webhook.replay-retention-hours", String.valueOf(stateRetention + 168));
+    private static long replayRetentionHours(PropertiesComponent properties, long stateRetention) {
+        long replayRetention = optional(properties, "jobs.webhook.replay-retention-hours").isPresent()
+                ? number(properties, "jobs.webhook.replay-retention-hours") : stateRetention + 168;
         if (replayRetention < stateRetention + 24) {
             throw new InvalidSettingException("jobs.webhook.replay-retention-hours (JOBS_WEBHOOK_REPLAY_RETENTION_HOURS) is "
                     + replayRetention + ": a push is recognised as a replay only while its key is kept, so keep keys at least "
@@ -92,7 +130,7 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
 
     public Settings withApi(String url, String key) {
         return new Settings(url, key, pollIntervalMillis, maxAttempts, emulatorPort, dbUrl, dbUser, dbPassword, dbPoolSize,
-                rateLimitPerMinute, retryShare, incrementalPolling, fullScanMillis, backoffBaseMillis, backoffMaxMillis);
+                rateLimitPerMinute, retryShare, incrementalPolling, fullScanMillis, backoffBaseMillis, backoffMaxMillis, service);
     }
 
     /** The JDBC URL as it may be shown: without a user or password in it, nor its parameters (they may hold one). */
@@ -126,9 +164,10 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
         return properties.resolveProperty(key).map(String::trim).filter(value -> !value.isEmpty());
     }
 
-    /** The key's whole number, the fallback when unset; refused with the key and its variable when not a number. */
-    public static long number(PropertiesComponent properties, String key, long fallback) {
-        return number(properties, key, String.valueOf(fallback));
+    /** The key's value; refused when unset (application.properties gives it one). */
+    private static String required(PropertiesComponent properties, String key) {
+        return optional(properties, key).orElseThrow(() -> new InvalidSettingException(key + " (" + variable(key)
+                + ") is not set: application.properties gives it a value; restore that line or set the variable"));
     }
 
     /** The environment variable that overrides a key (devana.poll.interval -> DEVANA_POLL_INTERVAL). */
@@ -136,8 +175,8 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
         return key.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_');
     }
 
-    private static long number(PropertiesComponent properties, String key, String fallback) {
-        String value = optional(properties, key).orElse(fallback);
+    private static long number(PropertiesComponent properties, String key) {
+        String value = required(properties, key);
         try {
             return Long.parseLong(value);
         } catch (NumberFormatException e) {
