@@ -11,7 +11,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -29,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * A stateful, in-process HTTP emulator of the Devana.ai Jobs API (see docs/jobs-api.md): GET /v1/jobs,
  * POST /v1/documents/{targetId}/reextract and POST /v1/folders/{targetId}/reindex, with auth, rate limit,
  * injectable faults and an optional seeded workload. This class starts and stops it and is what tests and
- * the app hold; the calls are answered by {@link JobsApi}.
+ * the app hold; the calls are answered by {@link JobsApi}, its command line is {@link EmulatorCommand}.
  */
 public final class DevanaEmulator implements AutoCloseable {
 
@@ -38,7 +37,6 @@ public final class DevanaEmulator implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DevanaEmulator.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final TypeReference<Map<String, Object>> JSON_OBJECT = new TypeReference<>() { };
-    private static final int DEFAULT_STANDALONE_PORT = 8089;
 
     private final EmulatorOptions options;
     private final Workload workload;
@@ -258,75 +256,8 @@ public final class DevanaEmulator implements AutoCloseable {
         };
     }
 
-    /** Standalone: {@code [--port 8089] [--api-key KEY] [--seed 42] [--speed 30] [--no-workload] [--webhook-url URL]}. */
+    /** Standalone, as {@code devana-jobs emulator}: see {@link EmulatorCommand}. */
     public static void main(String[] args) {
-        EmulatorOptions options;
-        boolean ownKey = false;
-        String webhookUrl = null;
-        String webhookSecret = System.getenv("DEVANA_WEBHOOK_SECRET");
-        try {
-            String envPort = System.getenv("DEVANA_EMULATOR_PORT");
-            options = EmulatorOptions.demo().withPort(envPort == null || envPort.isBlank()
-                    ? DEFAULT_STANDALONE_PORT : Integer.parseInt(envPort.trim()));
-            for (int i = 0; i < args.length; i++) {
-                String arg = args[i];
-                switch (arg) {
-                    case "--port" -> options = options.withPort(Integer.parseInt(value(args, ++i, arg)));
-                    case "--api-key" -> {
-                        options = options.withApiKey(value(args, ++i, arg));
-                        ownKey = true;
-                    }
-                    case "--seed" -> options = options.withSeed(Long.parseLong(value(args, ++i, arg)));
-                    case "--speed" -> options = options.withSpeed(Double.parseDouble(value(args, ++i, arg)));
-                    case "--no-workload" -> options = options.withWorkload(false);
-                    case "--webhook-url" -> webhookUrl = value(args, ++i, arg);
-                    case "--help", "-h" -> {
-                        System.out.println(usage());
-                        return;
-                    }
-                    default -> throw new IllegalArgumentException("unknown option " + arg);
-                }
-            }
-            if (webhookUrl != null && (webhookSecret == null || webhookSecret.isBlank())) {
-                throw new IllegalArgumentException("--webhook-url needs the signing key in DEVANA_WEBHOOK_SECRET");
-            }
-        } catch (IllegalArgumentException e) {
-            System.err.println(e.getMessage() + "\n" + usage());
-            System.exit(2);
-            return;
-        }
-        DevanaEmulator emulator = start(options);
-        if (webhookUrl != null) {
-            emulator.sendWebhooks(webhookUrl, webhookSecret);
-        }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            emulator.close();
-            stopped.countDown();
-        }, "devana-emulator-shutdown"));
-        System.out.println("Devana Jobs emulator on " + emulator.baseUrl() + " - API key: "
-                + (ownKey ? "the one given with --api-key" : DEFAULT_API_KEY)
-                + (options.workload() ? " - demo workload, seed " + options.seed() : " - no workload")
-                + (webhookUrl != null ? " - pushing webhooks to " + webhookUrl : "")
-                + " - Ctrl-C to stop");
-        try {
-            stopped.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static String value(String[] args, int index, String option) {
-        if (index >= args.length) {
-            throw new IllegalArgumentException(option + " needs a value");
-        }
-        return args[index];
-    }
-
-    private static String usage() {
-        return "usage: java -cp devana-jobs.jar devana.emulator.DevanaEmulator"
-                + " [--port 8089] [--api-key KEY] [--seed 42] [--speed 30] [--no-workload] [--webhook-url URL]"
-                + "\n  the port defaults to $DEVANA_EMULATOR_PORT, else 8089"
-                + "\n  --webhook-url pushes every status change there, signed with $DEVANA_WEBHOOK_SECRET";
+        EmulatorCommand.main(args);
     }
 }
