@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -12,16 +13,7 @@ final class FaultPlan {
 
     private static final Logger log = LoggerFactory.getLogger(FaultPlan.class);
 
-    private static final class PendingFault {
-        final String methodAndPathPrefix;
-        final Fault fault;
-        int remaining;
-
-        PendingFault(String methodAndPathPrefix, Fault fault, int remaining) {
-            this.methodAndPathPrefix = methodAndPathPrefix;
-            this.fault = fault;
-            this.remaining = remaining;
-        }
+    private record PendingFault(String methodAndPathPrefix, Fault fault, AtomicInteger remaining) {
     }
 
     private final List<PendingFault> faults = new ArrayList<>();
@@ -32,7 +24,7 @@ final class FaultPlan {
             throw new IllegalArgumentException("times must be >= 1");
         }
         synchronized (faults) {
-            faults.add(new PendingFault(methodAndPathPrefix, fault, times));
+            faults.add(new PendingFault(methodAndPathPrefix, fault, new AtomicInteger(times)));
         }
     }
 
@@ -67,11 +59,11 @@ final class FaultPlan {
         synchronized (faults) {
             for (Iterator<PendingFault> it = faults.iterator(); it.hasNext(); ) {
                 PendingFault pending = it.next();
-                if (methodAndPath.startsWith(pending.methodAndPathPrefix)) {
-                    if (--pending.remaining == 0) {
+                if (methodAndPath.startsWith(pending.methodAndPathPrefix())) {
+                    if (pending.remaining().decrementAndGet() == 0) {
                         it.remove();
                     }
-                    return pending.fault;
+                    return pending.fault();
                 }
             }
             return null;
