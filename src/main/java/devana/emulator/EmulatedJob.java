@@ -1,8 +1,10 @@
 package devana.emulator;
 
+import devana.jobs.contract.JobStatus;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -10,10 +12,7 @@ import java.util.Map;
 /** Mutable state of one job; only touched while holding the {@link JobStore} lock. */
 final class EmulatedJob {
 
-    static final String PENDING = "PENDING";
-    static final String IN_PROGRESS = "IN_PROGRESS";
-    static final String DONE = "DONE";
-    static final String ERROR = "ERROR";
+    /** The status the API gives a killed job, which it never lists; the others are {@link JobStatus}'s. */
     static final String KILLED = "KILLED";
 
     private static final DateTimeFormatter TIMESTAMP =
@@ -67,18 +66,18 @@ final class EmulatedJob {
         }
         status = newStatus;
         switch (newStatus) {
-            case PENDING -> {
+            case JobStatus.PENDING -> {
                 startedAt = null;
                 completedAt = null;
             }
-            case IN_PROGRESS -> {
+            case JobStatus.IN_PROGRESS -> {
                 startedAt = now;
                 completedAt = null;
             }
-            case DONE, ERROR, KILLED -> completedAt = now;
+            case JobStatus.DONE, JobStatus.ERROR, KILLED -> completedAt = now;
             default -> { }
         }
-        if (!ERROR.equals(newStatus)) {
+        if (!JobStatus.ERROR.equals(newStatus)) {
             error = null;
         }
         updatedAt = now;
@@ -92,17 +91,17 @@ final class EmulatedJob {
         String before = status;
         Integer progressBefore = progress;
         if (now.isBefore(plan.endAt())) {
-            moveTo(IN_PROGRESS, now);
+            moveTo(JobStatus.IN_PROGRESS, now);
             double elapsed = (double) Duration.between(plan.startAt(), now).toMillis()
                     / Math.max(1, Duration.between(plan.startAt(), plan.endAt()).toMillis());
             int ceiling = plan.error() == null ? 95 : plan.reachedProgress();
             progress = Math.min(ceiling, (int) (elapsed * plan.reachedProgress() / 5) * 5);
         } else if (plan.error() == null) {
-            moveTo(DONE, now);
+            moveTo(JobStatus.DONE, now);
             progress = 100;
             plan = null;
         } else {
-            moveTo(ERROR, now);
+            moveTo(JobStatus.ERROR, now);
             error = plan.error();
             progress = plan.reachedProgress();
             plan = null;
@@ -130,6 +129,11 @@ final class EmulatedJob {
         json.put("updatedAt", format(updatedAt));
         extras.forEach((field, value) -> json.put(field, value instanceof Instant instant ? format(instant) : value));
         return json;
+    }
+
+    /** The emulator's clock: to the millisecond, as the API writes its timestamps. */
+    static Instant now() {
+        return Instant.now().truncatedTo(ChronoUnit.MILLIS);
     }
 
     static String format(Instant instant) {

@@ -39,10 +39,6 @@ public record EmulatorOptions(int port, String apiKey, long seed, boolean worklo
         return new EmulatorOptions(port, apiKey, seed, workload, speed, rateLimitPerMinute, maxVisibleJobs);
     }
 
-    public EmulatorOptions withApiKey(String apiKey) {
-        return new EmulatorOptions(port, apiKey, seed, workload, speed, rateLimitPerMinute, maxVisibleJobs);
-    }
-
     public EmulatorOptions withSeed(long seed) {
         return new EmulatorOptions(port, apiKey, seed, workload, speed, rateLimitPerMinute, maxVisibleJobs);
     }

@@ -1,9 +1,13 @@
 package devana.emulator;
 
+import devana.jobs.contract.JobStatus;
+import devana.jobs.contract.JobType;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Describes a job to put into the emulator. Type and status are free strings so a test can add an
@@ -13,15 +17,15 @@ import java.util.Objects;
 public final class JobBuilder {
 
     private final DevanaEmulator emulator;
-    String id;
-    String type = "EXTRACTION";
-    String targetId;
-    String status = EmulatedJob.PENDING;
-    Integer progress;
-    String error;
-    Map<String, Object> metadata;
-    Instant createdAt;
-    final Map<String, Object> extras = new LinkedHashMap<>();
+    private String id;
+    private String type = JobType.EXTRACTION;
+    private String targetId;
+    private String status = JobStatus.PENDING;
+    private Integer progress;
+    private String error;
+    private Map<String, Object> metadata;
+    private Instant createdAt;
+    private final Map<String, Object> extras = new LinkedHashMap<>();
 
     JobBuilder(DevanaEmulator emulator) {
         this.emulator = emulator;
@@ -76,5 +80,26 @@ public final class JobBuilder {
     /** Stores the job and returns its id. */
     public String add() {
         return emulator.add(this);
+    }
+
+    /** The job described, its missing id and target drawn from the workload, its dates coherent with its status. */
+    EmulatedJob toJob(Workload workload, Instant now) {
+        Instant created = createdAt == null ? now : createdAt.truncatedTo(ChronoUnit.MILLIS);
+        Instant changedAt = created.isAfter(now) ? created : now;
+        String jobId = id != null ? id : workload.newJobId();
+        String target = targetId != null ? targetId : workload.newTargetId(type);
+        EmulatedJob job = new EmulatedJob(jobId, workload.userId(), target, type, status, created);
+        job.progress = progress;
+        job.error = error;
+        job.metadata = metadata;
+        job.extras.putAll(extras);
+        if (!JobStatus.PENDING.equals(status)) {
+            job.startedAt = created;
+        }
+        if (Set.of(JobStatus.DONE, JobStatus.ERROR, EmulatedJob.KILLED).contains(status)) {
+            job.completedAt = changedAt;
+        }
+        job.updatedAt = changedAt;
+        return job;
     }
 }

@@ -1,19 +1,15 @@
 package devana.emulator;
 
-import java.time.Duration;
+import devana.jobs.pacing.RollingWindow;
 import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.Map;
 
 /** At most {@code limit} requests per key in any rolling minute; a limit of 0 lets everything through. */
 final class RateLimiter {
 
-    private static final Duration WINDOW = Duration.ofMinutes(1);
-
     private final int limit;
-    private final Map<String, Deque<Instant>> windows = new HashMap<>();
+    private final Map<String, RollingWindow> windows = new HashMap<>();
 
     RateLimiter(int limit) {
         this.limit = limit;
@@ -28,16 +24,11 @@ final class RateLimiter {
         if (limit == 0) {
             return 0;
         }
-        Deque<Instant> window = windows.computeIfAbsent(key, k -> new ArrayDeque<>());
-        Instant windowStart = now.minus(WINDOW);
-        while (!window.isEmpty() && !window.peekFirst().isAfter(windowStart)) {
-            window.pollFirst();
-        }
-        if (window.size() < limit) {
-            window.addLast(now);
+        RollingWindow window = windows.computeIfAbsent(key, k -> RollingWindow.ofOneMinute());
+        if (window.tryAdd(now, limit)) {
             return 0;
         }
-        long millis = Duration.between(now, window.peekFirst().plus(WINDOW)).toMillis();
+        long millis = window.untilOneLeaves(now).toMillis();
         return Math.max(1, (millis + 999) / 1000);
     }
 }

@@ -1,5 +1,7 @@
 package devana.emulator;
 
+import devana.jobs.contract.JobStatus;
+import devana.jobs.contract.JobType;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -14,8 +16,7 @@ import java.util.Random;
  */
 final class Workload {
 
-    static final List<String> TYPES =
-            List.of("EXTRACTION", "EMBEDDING", "SYNC", "IMPORT", "TRANSCRIPTION", "GENERATION");
+    static final List<String> TYPES = JobType.KNOWN;
 
     private record Profile(int weight, int minSeconds, int maxSeconds, double failureRate, String targetPrefix,
                            List<String> errors) {
@@ -89,7 +90,7 @@ final class Workload {
 
     EmulatedJob retryJob(String targetId, String type, RetryOutcome outcome, Map<String, Object> knownMetadata,
                          Instant now) {
-        EmulatedJob job = new EmulatedJob(jobId(onDemand), userId, targetId, type, EmulatedJob.PENDING, now);
+        EmulatedJob job = new EmulatedJob(jobId(onDemand), userId, targetId, type, JobStatus.PENDING, now);
         job.metadata = knownMetadata != null ? knownMetadata : metadata(type, onDemand);
         if (outcome != RetryOutcome.STAY_PENDING) {
             job.plan = plan(type, now.plusMillis(pendingMillis(onDemand)), outcome == RetryOutcome.FAIL, onDemand);
@@ -135,14 +136,14 @@ final class Workload {
             return null;
         }
         String type = randomType(scenario);
-        EmulatedJob job = newJob(type, EmulatedJob.PENDING, now, scenario);
+        EmulatedJob job = newJob(type, JobStatus.PENDING, now, scenario);
         boolean fails = scenario.nextDouble() < profile(type).failureRate();
         job.plan = plan(type, now.plusMillis(pendingMillis(scenario)), fails, scenario);
         return job;
     }
 
     private EmulatedJob finished(String type, boolean fails, Instant createdAt, Instant now) {
-        EmulatedJob job = newJob(type, fails ? EmulatedJob.ERROR : EmulatedJob.DONE, createdAt, scenario);
+        EmulatedJob job = newJob(type, fails ? JobStatus.ERROR : JobStatus.DONE, createdAt, scenario);
         long runMillis = typicalRunMillis(type, scenario);
         int reached = fails ? failurePoint(scenario) : 100;
         Instant latest = now.minusSeconds(10);
@@ -162,10 +163,10 @@ final class Workload {
         EmulatedJob job;
         Instant startAt;
         if (pending) {
-            job = newJob(type, EmulatedJob.PENDING, now.minusMillis(scenario.nextInt(2_000)), scenario);
+            job = newJob(type, JobStatus.PENDING, now.minusMillis(scenario.nextInt(2_000)), scenario);
             startAt = now.plusMillis(2_000 + scenario.nextInt(3_000));
         } else {
-            job = newJob(type, EmulatedJob.IN_PROGRESS, now.minusMillis(3_000 + scenario.nextInt(20_000)), scenario);
+            job = newJob(type, JobStatus.IN_PROGRESS, now.minusMillis(3_000 + scenario.nextInt(20_000)), scenario);
             startAt = job.createdAt.plusMillis(1_000 + scenario.nextInt(2_000));
             job.startedAt = startAt;
         }

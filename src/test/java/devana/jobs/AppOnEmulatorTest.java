@@ -1,20 +1,22 @@
 package devana.jobs;
 
 import devana.emulator.DevanaEmulator;
-import devana.emulator.EmulatorOptions;
-import devana.emulator.RetryOutcome;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What the suites that run the app in this JVM share: a fresh emulator for each test (a job created by
- * a retry stays PENDING, unless the test says otherwise), the app started on it with a fresh H2 file
- * under {@link #dataDir}, and both stopped after the test.
+ * What the suites that run the app in this JVM share: a fresh emulator for each test ({@link EmulatorExtension},
+ * a job created by a retry stays PENDING, unless the test says otherwise), the app started on it with a fresh
+ * H2 file under {@link #dataDir}, and both stopped after the test.
  */
 abstract class AppOnEmulatorTest {
+
+    @RegisterExtension
+    final EmulatorExtension emulated = EmulatorExtension.forTheApp();
 
     @TempDir
     protected Path dataDir;
@@ -23,19 +25,22 @@ abstract class AppOnEmulatorTest {
     protected RunningApp app;
 
     @BeforeEach
-    void startEmulator() {
-        emulator = DevanaEmulator.start(EmulatorOptions.forTests());
-        emulator.setRetryOutcome((target, type) -> RetryOutcome.STAY_PENDING);
+    void takeTheEmulator() {
+        emulator = emulated.emulator();
     }
 
+    /** Stops the app if one runs; the emulator stops after it. */
     @AfterEach
-    void stopAppAndEmulator() throws Exception {
+    protected void stopApp() throws Exception {
         if (app != null) {
             app.close();
+            app = null;
         }
-        if (emulator != null) {
-            emulator.close();
-        }
+    }
+
+    /** The test settings: the app on the emulator, its database under {@link #dataDir}. */
+    protected Map<String, String> settings() {
+        return RunningApp.settings(emulator, dataDir);
     }
 
     /** The app on the emulator with the test settings. */
@@ -45,7 +50,7 @@ abstract class AppOnEmulatorTest {
 
     /** The app on the emulator with the test settings, overridden or extended by these. */
     protected RunningApp startApp(Map<String, String> settings) {
-        Map<String, String> all = RunningApp.settings(emulator, dataDir);
+        Map<String, String> all = settings();
         all.putAll(settings);
         app = RunningApp.start(all);
         return app;

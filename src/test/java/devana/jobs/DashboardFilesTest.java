@@ -2,35 +2,17 @@ package devana.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import devana.emulator.DevanaEmulator;
-import devana.emulator.EmulatorOptions;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The dashboard's files over HTTP: served from the jar, nothing else, nothing from outside. */
-class DashboardFilesTest {
-
-    @TempDir
-    Path dataDir;
-
-    private DevanaEmulator emulator;
-    private RunningApp app;
+class DashboardFilesTest extends AppOnEmulatorTest {
 
     @BeforeEach
     void startAll() {
-        emulator = DevanaEmulator.start(EmulatorOptions.forTests());
-        app = RunningApp.start(RunningApp.settings(emulator, dataDir));
-    }
-
-    @AfterEach
-    void stopAll() throws Exception {
-        app.close();
-        emulator.close();
+        startApp();
     }
 
     @Test

@@ -3,8 +3,6 @@ package devana.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import devana.emulator.DevanaEmulator;
-import devana.emulator.EmulatorOptions;
 import devana.emulator.RetryOutcome;
 import devana.jobs.state.Transactions;
 import java.nio.file.Path;
@@ -15,61 +13,38 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The routes as they ship, against the emulator over real HTTP and a real database: run once per
  * database by the subclasses (H2, PostgreSQL), the same tests and the same migrations on both.
  */
-abstract class JobPipelineTest {
+abstract class JobPipelineTest extends AppOnEmulatorTest {
 
     private static final Duration CYCLES = Duration.ofSeconds(20);
 
-    @TempDir
-    Path dataDir;
-
-    protected DevanaEmulator emulator;
-    private RunningApp app;
     private TestDatabase database;
 
     /** The database the app of each test runs on, new for every test. */
     protected abstract TestDatabase openDatabase(Path dataDir) throws Exception;
 
     @BeforeEach
-    void startEmulator() throws Exception {
+    void openTheDatabase() throws Exception {
         database = openDatabase(dataDir);
-        emulator = DevanaEmulator.start(EmulatorOptions.forTests());
-        emulator.setRetryOutcome((target, type) -> RetryOutcome.STAY_PENDING);
     }
 
     @AfterEach
-    void stopAll() throws Exception {
-        if (app != null) {
-            app.close();
-        }
-        if (emulator != null) {
-            emulator.close();
-        }
+    void closeTheDatabase() throws Exception {
+        stopApp();
         if (database != null) {
             database.close();
         }
     }
 
-    private Map<String, String> settings() {
-        Map<String, String> settings = RunningApp.settings(emulator, dataDir);
+    @Override
+    protected Map<String, String> settings() {
+        Map<String, String> settings = super.settings();
         settings.putAll(database.settings());
         return settings;
-    }
-
-    protected RunningApp startApp() {
-        return startApp(Map.of());
-    }
-
-    protected RunningApp startApp(Map<String, String> extra) {
-        Map<String, String> settings = settings();
-        settings.putAll(extra);
-        app = RunningApp.start(settings);
-        return app;
     }
 
     @Test

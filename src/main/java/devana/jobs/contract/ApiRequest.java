@@ -108,8 +108,8 @@ public record ApiRequest(String method, String path, String query) {
             }
             return listingRefusal(rawQuery);
         }
-        Matcher retry = path == null ? null : RETRY_PATH.matcher(path);
-        if (retry == null || !retry.matches()) {
+        RetryCall retry = retryCall(path);
+        if (retry == null) {
             return "not a path of the API's contract";
         }
         if (!"POST".equals(method)) {
@@ -118,8 +118,28 @@ public record ApiRequest(String method, String path, String query) {
         if (rawQuery != null && !rawQuery.isEmpty()) {
             return "a retry call takes no query";
         }
-        String id = retry.group(2) != null ? retry.group(2) : retry.group(3);
-        return DevanaId.isValid(id) ? null : "the target in the path is not a Devana id";
+        return DevanaId.isValid(retry.rawTarget()) ? null : "the target in the path is not a Devana id";
+    }
+
+    /**
+     * The retry call a path names: {@code /v1/documents/{id}/reextract} (EXTRACTION) or
+     * {@code /v1/folders/{id}/reindex} (EMBEDDING), the target as written there; null for any other path.
+     */
+    public static RetryCall retryCall(String path) {
+        Matcher retry = path == null ? null : RETRY_PATH.matcher(path);
+        if (retry == null || !retry.matches()) {
+            return null;
+        }
+        return retry.group(2) != null
+                ? new RetryCall(JobType.EXTRACTION, "reextract", retry.group(2))
+                : new RetryCall(JobType.EMBEDDING, "reindex", retry.group(3));
+    }
+
+    /**
+     * One retry call read from its path: the type of job it retries, its name ({@code reextract} or
+     * {@code reindex}) and the target still percent-encoded, not yet checked.
+     */
+    public record RetryCall(String jobType, String name, String rawTarget) {
     }
 
     private static String listingRefusal(String rawQuery) {

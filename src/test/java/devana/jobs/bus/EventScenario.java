@@ -3,10 +3,9 @@ package devana.jobs.bus;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import devana.jobs.EmulatorExtension;
 import devana.jobs.RunningApp;
 import devana.emulator.DevanaEmulator;
-import devana.emulator.EmulatorOptions;
-import devana.emulator.RetryOutcome;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -42,8 +41,7 @@ final class EventScenario implements AutoCloseable {
 
     EventScenario(Path dataDir) {
         this.dataDir = dataDir;
-        this.emulator = DevanaEmulator.start(EmulatorOptions.forTests());
-        emulator.setRetryOutcome((target, type) -> RetryOutcome.STAY_PENDING);
+        this.emulator = EmulatorExtension.startForTheApp();
     }
 
     /** The app with the test settings, the events going to the given endpoint URI, plus any extra settings. */
