@@ -20,6 +20,8 @@ public final class Headers {
     public static final String JOB_STATUS = "jobStatus";
     /** Header: the job's progress (0 to 100), or null. */
     public static final String JOB_PROGRESS = "jobProgress";
+    /** Header: whether the job's type is one known today (JobType.KNOWN); false sends it to the "other type" route. */
+    public static final String JOB_TYPE_KNOWN = "jobTypeKnown";
     /** Header: the job's target id (a Devana id, or an unsafe value never put in a URL unchecked). */
     public static final String TARGET_ID = "targetId";
     /** Header: the target id as a log line may show it (cut and escaped). */

@@ -74,6 +74,7 @@ public class JobLedger {
         }
         message.setHeader(Headers.JOB_ID, job.id());
         message.setHeader(Headers.JOB_TYPE, job.type());
+        message.setHeader(Headers.JOB_TYPE_KNOWN, job.knownType());
         message.setHeader(Headers.JOB_STATUS, job.status());
         message.setHeader(Headers.TARGET_ID, job.targetId());
         message.setHeader(Headers.JOB_PROGRESS, job.progress());
