@@ -3,12 +3,12 @@ package devana.jobs.state;
 import devana.jobs.contract.DevanaId;
 import devana.jobs.contract.JobStatus;
 import devana.jobs.contract.JobType;
+import devana.jobs.contract.Token;
 import devana.jobs.text.OneLine;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * The fields of one job that the pipeline decides on, read from the job exactly as the API gave it
@@ -20,7 +20,6 @@ public record JobSnapshot(String id, String targetId, String type, String status
     /** The longest target id stored as it is; a longer one (never a Devana id) is stored shortened. */
     public static final int MAX_STORED_TARGET = 256;
 
-    private static final Pattern PRINTABLE = Pattern.compile("[\\x21-\\x7E]+");
 
     /** Reads a job; a job without a usable id, type or status is refused with the reason. */
     public static JobSnapshot of(Object candidate) {
@@ -102,7 +101,7 @@ public record JobSnapshot(String id, String targetId, String type, String status
         if (!(value instanceof String text) || text.isEmpty()) {
             throw new InvalidJobException("job field '" + field + "' is missing or not a string");
         }
-        if (text.length() > maxLength || !PRINTABLE.matcher(text).matches()) {
+        if (!Token.isValid(text, maxLength)) {
             throw new InvalidJobException("job field '" + field + "' is not a printable token of at most "
                     + maxLength + " characters");
         }

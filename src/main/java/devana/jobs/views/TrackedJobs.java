@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import devana.jobs.contract.JobStatus;
 import devana.jobs.contract.ListingQuery;
+import devana.jobs.contract.Token;
 import devana.jobs.text.OneLine;
 import devana.jobs.text.Secrets;
 import devana.jobs.state.StoredForm;
@@ -24,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
@@ -50,7 +50,6 @@ public class TrackedJobs {
     private static final Logger LOG = LoggerFactory.getLogger("devana.jobs.api");
     private static final TypeReference<Map<String, Object>> JSON_OBJECT = new TypeReference<>() { };
     private static final List<String> OUTCOMES = List.of("REQUESTED", "EXHAUSTED", "REJECTED", "UNSUPPORTED", "FAILED");
-    private static final Pattern TOKEN = Pattern.compile("[\\x21-\\x7E]{1,64}");
 
     private final DataSource dataSource;
     private final ObjectMapper mapper;
@@ -120,7 +119,7 @@ public class TrackedJobs {
             refuse(message, "status must be one of PENDING, IN_PROGRESS, DONE, ERROR");
             return;
         }
-        if (type != null && !TOKEN.matcher(type).matches()) {
+        if (type != null && !Token.isValid(type, 64)) {
             refuse(message, "type must be a job type such as EXTRACTION or EMBEDDING");
             return;
         }
