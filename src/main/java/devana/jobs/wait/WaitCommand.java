@@ -3,6 +3,7 @@ package devana.jobs.wait;
 import devana.jobs.client.MalformedPageException;
 import devana.jobs.config.Locations;
 import devana.jobs.config.Settings;
+import devana.jobs.pacing.ExponentialBackoff;
 import devana.jobs.text.OneLine;
 import java.io.PrintStream;
 import java.time.Clock;
@@ -86,6 +87,7 @@ public final class WaitCommand {
         Instant deadline = start.plus(options.timeout());
         String what = (options.type() == null ? "job" : options.type() + " job") + " of target " + options.target();
         Map<String, Object> last = null;
+        ExponentialBackoff backoff = ExponentialBackoff.exact(shorter(options.interval(), MAX_BACKOFF), MAX_BACKOFF);
         int failuresInARow = 0;
         while (true) {
             Instant now = clock.instant();
@@ -145,16 +147,16 @@ public final class WaitCommand {
                             + " (Retry-After)");
                     continue;
                 }
-                pause = backoff(options.interval(), ++failuresInARow);
+                pause = backoff.after(++failuresInARow);
                 progressLine.say("the Devana API answered HTTP " + code + "; asking again in " + seconds(pause));
             } catch (MalformedPageException e) {
-                pause = backoff(options.interval(), ++failuresInARow);
+                pause = backoff.after(++failuresInARow);
                 progressLine.say("unreadable answer from the Devana API (" + OneLine.printable(e.getMessage(), OneLine.FAILURE_LENGTH)
                         + "); asking again in " + seconds(pause));
             } catch (InterruptedException e) {
                 throw e;
             } catch (Exception e) {
-                pause = backoff(options.interval(), ++failuresInARow);
+                pause = backoff.after(++failuresInARow);
                 progressLine.say("cannot reach the Devana API at " + api.baseUrl() + " (" + OneLine.of(e) + "); asking again in "
                         + seconds(pause));
             }
@@ -194,9 +196,9 @@ public final class WaitCommand {
         return OneLine.printable(String.valueOf(value), 200);
     }
 
-    private static Duration backoff(Duration interval, int failures) {
-        Duration wait = interval.multipliedBy(1L << Math.min(failures - 1, 10));
-        return wait.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : wait;
+    /** The backoff's base: the interval, unless it is longer than the cap (then every failure waits the cap). */
+    private static Duration shorter(Duration interval, Duration cap) {
+        return interval.compareTo(cap) > 0 ? cap : interval;
     }
 
     private void sleepUntil(Instant until) throws InterruptedException {
