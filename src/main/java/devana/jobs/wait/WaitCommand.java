@@ -15,13 +15,14 @@ import java.util.Map;
 import org.apache.camel.http.base.HttpOperationFailedException;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.core.config.Configurator;
+import picocli.CommandLine;
 
 /**
  * {@code wait --target <id> [--type T] [--timeout 120s]}: the vendor page's check_job_status and
  * wait_for_job for CI pipelines and shells. Polls the target's jobs (no more often than every 2 s,
  * honouring a 429's Retry-After), follows the newest job of the type, shows a progress bar on a
  * terminal or a line per change otherwise ({@link ProgressLine}), and ends with 0 DONE, 1 ERROR, 2 timeout,
- * 3 usage/auth.
+ * 3 usage/auth. Its command line is {@link WaitOptions}.
  */
 public final class WaitCommand {
 
@@ -44,28 +45,26 @@ public final class WaitCommand {
         this.progressLine = new ProgressLine(out, terminal, clock);
     }
 
-    public static void main(String[] args) {
-        // the client's own warnings would break the progress bar; this command says it in its words
-        Configurator.setLevel("devana.jobs", Level.ERROR);
-        Configurator.setLevel("org.apache.camel", Level.ERROR);
-        System.exit(run(args, Locations.properties(), Map.of(), System.out, System.err, System.console() != null, Clock.systemUTC()));
+    /** The command as the shipped program runs it: the working directory's settings, the process's streams. */
+    public static CommandLine commandLine() {
+        return WaitOptions.commandLine(options -> {
+            // the client's own warnings would break the progress bar; this command says it in its words
+            Configurator.setLevel("devana.jobs", Level.ERROR);
+            Configurator.setLevel("org.apache.camel", Level.ERROR);
+            return run(options, Locations.properties(), Map.of(), System.out, System.err, System.console() != null,
+                    Clock.systemUTC());
+        }, System.out, System.err);
     }
 
     /** Runs the command; {@code overrides} take precedence over the properties file and the environment. */
     public static int run(String[] args, String propertiesLocation, Map<String, String> overrides, PrintStream out,
                           PrintStream err, boolean terminal, Clock clock) {
-        WaitOptions options;
-        try {
-            options = WaitOptions.parse(args);
-        } catch (WaitOptions.UsageException e) {
-            err.println("wait: " + e.getMessage());
-            err.println(WaitOptions.USAGE);
-            return USAGE;
-        }
-        if (options.help()) {
-            out.println(WaitOptions.USAGE);
-            return DONE;
-        }
+        return WaitOptions.commandLine(options -> run(options, propertiesLocation, overrides, out, err, terminal, clock),
+                out, err).execute(args);
+    }
+
+    private static int run(WaitOptions options, String propertiesLocation, Map<String, String> overrides,
+                           PrintStream out, PrintStream err, boolean terminal, Clock clock) {
         TargetJobs api;
         try {
             api = TargetJobs.open(propertiesLocation, overrides, clock);
