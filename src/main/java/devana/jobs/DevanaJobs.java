@@ -1,5 +1,6 @@
 package devana.jobs;
 
+import devana.jobs.config.CommandLines;
 import devana.jobs.config.JobsConfiguration;
 import devana.jobs.config.Locations;
 import devana.jobs.config.Settings;
@@ -9,9 +10,13 @@ import devana.jobs.http.GuardedHttpServer;
 import devana.jobs.http.GuardedHttpServerFactory;
 import devana.jobs.wait.WaitCommand;
 import java.util.Arrays;
+import java.util.concurrent.Callable;
 import org.apache.camel.main.Main;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import sun.misc.Signal;
 
 /**
@@ -20,9 +25,21 @@ import sun.misc.Signal;
  * copies packaged in the jar). {@code emulator} as first argument runs the Devana emulator alone;
  * {@code wait} waits for a target's job to finish (exit code 0 DONE, 1 ERROR, 2 timeout, 3 usage).
  */
-public final class DevanaJobs {
+@Command(name = "java -jar devana-jobs.jar", synopsisHeading = "usage: ",
+        description = "runs devana-jobs: polls the Devana Jobs API with the settings of application.properties and the"
+                + " routes of routes/ (the working directory's when present, else the jar's); stops on SIGTERM or Ctrl-C.",
+        commandListHeading = "commands:%n",
+        exitCodeListHeading = "exit codes:%n",
+        exitCodeList = {DevanaJobs.STOPPED + ":stopped cleanly", DevanaJobs.DID_NOT_START + ":did not start (the reason is printed)"})
+public final class DevanaJobs implements Callable<Integer> {
+
+    public static final int STOPPED = 0;
+    public static final int DID_NOT_START = 2;
 
     private static final Logger LOG = LoggerFactory.getLogger(DevanaJobs.class);
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "shows this text")
+    private boolean help;
 
     private DevanaJobs() {
     }
@@ -32,10 +49,24 @@ public final class DevanaJobs {
             DevanaEmulator.main(Arrays.copyOfRange(args, 1, args.length));
             return;
         }
-        if (args.length > 0 && "wait".equals(args[0])) {
-            WaitCommand.main(Arrays.copyOfRange(args, 1, args.length));
-            return;
-        }
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The program's command line: running the app by default, {@code wait}, and {@code emulator} listed. */
+    static CommandLine commandLine() {
+        CommandLine line = CommandLines.configure(new CommandLine(new DevanaJobs()), "devana-jobs", DID_NOT_START,
+                System.out, System.err);
+        line.addSubcommand("wait", WaitCommand.commandLine());
+        // listed for --help: main hands the emulator its arguments before picocli reads any
+        CommandLine.Model.CommandSpec emulator = CommandLine.Model.CommandSpec.create();
+        emulator.usageMessage().description("runs the Devana emulator alone; 'emulator --help' shows its options");
+        line.addSubcommand("emulator", new CommandLine(emulator));
+        return line;
+    }
+
+    /** Runs the app until SIGTERM or Ctrl-C: {@link #STOPPED}, or {@link #DID_NOT_START} saying why. */
+    @Override
+    public Integer call() {
         Main main = create();
         // SIGTERM and Ctrl-C stop the routes gracefully and end with exit code 0; the JVM's default
         // handler would run shutdown hooks and exit with 143 instead.
@@ -46,9 +77,9 @@ public final class DevanaJobs {
         } catch (Exception e) {
             System.err.println("devana-jobs did not start: " + startupProblem(e));
             LOG.debug("startup failure", e);
-            System.exit(2);
+            return DID_NOT_START;
         }
-        System.exit(0);
+        return STOPPED;
     }
 
     /** The application as it ships, not yet started; tests add override properties before run(). */

@@ -12,13 +12,13 @@ import picocli.CommandLine;
 public final class DurationText implements CommandLine.ITypeConverter<Duration> {
 
     private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)?");
+    private static final String EXPECTED = "a duration such as 90s, 5m, 1h or 500ms";
 
     /** The duration, or IllegalArgumentException saying what is expected. */
     public static Duration parse(String text) {
         Matcher m = DURATION.matcher(text == null ? "" : text.trim());
         if (!m.matches()) {
-            throw new IllegalArgumentException("a duration such as 90s, 5m, 1h or 500ms is expected, got '"
-                    + text + "'");
+            throw new IllegalArgumentException(EXPECTED + " is expected, got '" + text + "'");
         }
         long amount = Long.parseLong(m.group(1));
         String unit = m.group(2) == null ? "s" : m.group(2);
@@ -30,12 +30,13 @@ public final class DurationText implements CommandLine.ITypeConverter<Duration> 
         };
     }
 
+    /** For picocli: the message says what the value must be, so that a command can prefix the option's name. */
     @Override
     public Duration convert(String value) {
         try {
             return parse(value);
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.TypeConversionException(e.getMessage());
+            throw new CommandLine.TypeConversionException(EXPECTED + ", got '" + value + "'");
         }
     }
 }

@@ -3,27 +3,26 @@ package devana.jobs.wait;
 import devana.jobs.client.MalformedPageException;
 import devana.jobs.config.Locations;
 import devana.jobs.config.Settings;
+import devana.jobs.pacing.ExponentialBackoff;
 import devana.jobs.text.OneLine;
 import java.io.PrintStream;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalTime;
-import java.time.ZoneId;
-import java.time.format.DateTimeFormatter;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import org.apache.camel.http.base.HttpOperationFailedException;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.core.config.Configurator;
+import picocli.CommandLine;
 
 /**
  * {@code wait --target <id> [--type T] [--timeout 120s]}: the vendor page's check_job_status and
  * wait_for_job for CI pipelines and shells. Polls the target's jobs (no more often than every 2 s,
  * honouring a 429's Retry-After), follows the newest job of the type, shows a progress bar on a
- * terminal or a line per change otherwise, and ends with 0 DONE, 1 ERROR, 2 timeout, 3 usage/auth.
+ * terminal or a line per change otherwise ({@link ProgressLine}), and ends with 0 DONE, 1 ERROR, 2 timeout,
+ * 3 usage/auth. Its command line is {@link WaitOptions}.
  */
 public final class WaitCommand {
 
@@ -33,44 +32,39 @@ public final class WaitCommand {
     public static final int USAGE = 3;
 
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
-    private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
 
     private final PrintStream out;
     private final PrintStream err;
-    private final boolean terminal;
     private final Clock clock;
-    private String shown = "";
-    private int barWidth;
+    private final ProgressLine progressLine;
 
     WaitCommand(PrintStream out, PrintStream err, boolean terminal, Clock clock) {
         this.out = out;
         this.err = err;
-        this.terminal = terminal;
         this.clock = clock;
+        this.progressLine = new ProgressLine(out, terminal, clock);
     }
 
-    public static void main(String[] args) {
-        // the client's own warnings would break the progress bar; this command says it in its words
-        Configurator.setLevel("devana.jobs", Level.ERROR);
-        Configurator.setLevel("org.apache.camel", Level.ERROR);
-        System.exit(run(args, Locations.properties(), Map.of(), System.out, System.err, System.console() != null, Clock.systemUTC()));
+    /** The command as the shipped program runs it: the working directory's settings, the process's streams. */
+    public static CommandLine commandLine() {
+        return WaitOptions.commandLine(options -> {
+            // the client's own warnings would break the progress bar; this command says it in its words
+            Configurator.setLevel("devana.jobs", Level.ERROR);
+            Configurator.setLevel("org.apache.camel", Level.ERROR);
+            return run(options, Locations.properties(), Map.of(), System.out, System.err, System.console() != null,
+                    Clock.systemUTC());
+        }, System.out, System.err);
     }
 
     /** Runs the command; {@code overrides} take precedence over the properties file and the environment. */
     public static int run(String[] args, String propertiesLocation, Map<String, String> overrides, PrintStream out,
                           PrintStream err, boolean terminal, Clock clock) {
-        WaitOptions options;
-        try {
-            options = WaitOptions.parse(args);
-        } catch (WaitOptions.UsageException e) {
-            err.println("wait: " + e.getMessage());
-            err.println(WaitOptions.USAGE);
-            return USAGE;
-        }
-        if (options.help()) {
-            out.println(WaitOptions.USAGE);
-            return DONE;
-        }
+        return WaitOptions.commandLine(options -> run(options, propertiesLocation, overrides, out, err, terminal, clock),
+                out, err).execute(args);
+    }
+
+    private static int run(WaitOptions options, String propertiesLocation, Map<String, String> overrides,
+                           PrintStream out, PrintStream err, boolean terminal, Clock clock) {
         TargetJobs api;
         try {
             api = TargetJobs.open(propertiesLocation, overrides, clock);
@@ -92,11 +86,12 @@ public final class WaitCommand {
         Instant deadline = start.plus(options.timeout());
         String what = (options.type() == null ? "job" : options.type() + " job") + " of target " + options.target();
         Map<String, Object> last = null;
+        ExponentialBackoff backoff = ExponentialBackoff.exact(shorter(options.interval(), MAX_BACKOFF), MAX_BACKOFF);
         int failuresInARow = 0;
         while (true) {
             Instant now = clock.instant();
             if (!now.isBefore(deadline)) {
-                finishLine();
+                progressLine.finishLine();
                 err.println("wait: timed out after " + seconds(options.timeout()) + ": " + (last == null
                         ? "no " + what + " appeared" : "job " + text(last.get("id")) + " is still " + describe(last)));
                 return TIMED_OUT;
@@ -112,55 +107,56 @@ public final class WaitCommand {
                 failuresInARow = 0;
                 Map<String, Object> job = newest(jobs, options.type());
                 if (job == null) {
-                    show("waiting: no " + what + " yet", null);
+                    progressLine.show("waiting: no " + what + " yet", null);
                 } else {
                     last = job;
                     String status = String.valueOf(job.get("status"));
                     if ("DONE".equals(status)) {
-                        show(line(job, start), progress(job));
-                        finishLine();
+                        progressLine.show(line(job), progress(job));
+                        progressLine.finishLine();
                         out.println("done: job " + text(job.get("id")) + " " + text(job.get("type")) + " of target " + options.target()
                                 + " finished in " + seconds(Duration.between(start, clock.instant())) + " of waiting");
                         return DONE;
                     }
                     if ("ERROR".equals(status)) {
-                        show(line(job, start), progress(job));
-                        finishLine();
+                        progressLine.show(line(job), progress(job));
+                        progressLine.finishLine();
                         Object error = job.get("error");
                         err.println("failed: job " + text(job.get("id")) + " " + text(job.get("type")) + " of target " + options.target()
                                 + ": " + (error == null ? "the API gives no error message" : OneLine.printable(String.valueOf(error), 1000)));
                         return FAILED;
                     }
-                    show(line(job, start), progress(job));
+                    progressLine.show(line(job), progress(job));
                 }
             } catch (HttpOperationFailedException e) {
                 int code = e.getStatusCode();
                 if (code == 401 || code == 403) {
-                    finishLine();
+                    progressLine.finishLine();
                     err.println("wait: the Devana API refused the API key (HTTP " + code + "): check DEVANA_API_KEY");
                     return USAGE;
                 }
                 if (code == 400) {
-                    finishLine();
+                    progressLine.finishLine();
                     err.println("wait: the Devana API refused the request (HTTP 400): "
                             + OneLine.printable(e.getResponseBody(), OneLine.FAILURE_LENGTH));
                     return USAGE;
                 }
                 if (code == 429) {
-                    say("rate limited by the Devana API: waiting until " + time(api.gate().pausedUntil()) + " (Retry-After)");
+                    progressLine.say("rate limited by the Devana API: waiting until " + ProgressLine.time(api.gate().pausedUntil())
+                            + " (Retry-After)");
                     continue;
                 }
-                pause = backoff(options.interval(), ++failuresInARow);
-                say("the Devana API answered HTTP " + code + "; asking again in " + seconds(pause));
+                pause = backoff.after(++failuresInARow);
+                progressLine.say("the Devana API answered HTTP " + code + "; asking again in " + seconds(pause));
             } catch (MalformedPageException e) {
-                pause = backoff(options.interval(), ++failuresInARow);
-                say("unreadable answer from the Devana API (" + OneLine.printable(e.getMessage(), OneLine.FAILURE_LENGTH)
+                pause = backoff.after(++failuresInARow);
+                progressLine.say("unreadable answer from the Devana API (" + OneLine.printable(e.getMessage(), OneLine.FAILURE_LENGTH)
                         + "); asking again in " + seconds(pause));
             } catch (InterruptedException e) {
                 throw e;
             } catch (Exception e) {
-                pause = backoff(options.interval(), ++failuresInARow);
-                say("cannot reach the Devana API at " + api.baseUrl() + " (" + OneLine.of(e) + "); asking again in "
+                pause = backoff.after(++failuresInARow);
+                progressLine.say("cannot reach the Devana API at " + api.baseUrl() + " (" + OneLine.of(e) + "); asking again in "
                         + seconds(pause));
             }
             Instant next = clock.instant().plus(pause);
@@ -188,7 +184,7 @@ public final class WaitCommand {
         return text(job.get("status")) + (progress == null ? "" : " (" + progress + "%)");
     }
 
-    private String line(Map<String, Object> job, Instant start) {
+    private static String line(Map<String, Object> job) {
         Integer progress = progress(job);
         return text(job.get("status")) + (progress == null ? "" : " " + progress + "%") + "  job " + text(job.get("id")) + " "
                 + text(job.get("type")) + " target " + text(job.get("targetId"));
@@ -199,38 +195,9 @@ public final class WaitCommand {
         return OneLine.printable(String.valueOf(value), 200);
     }
 
-    /** Shows the state: redraws the bar on a terminal, prints a line when it changed otherwise. */
-    private void show(String text, Integer progress) {
-        if (terminal) {
-            int percent = progress == null ? 0 : progress;
-            int filled = percent / 5;
-            String bar = "\r[" + "#".repeat(filled) + "-".repeat(20 - filled) + "] " + text;
-            out.print(bar + " ".repeat(Math.max(0, barWidth - bar.length())));
-            out.flush();
-            barWidth = bar.length();
-        } else if (!Objects.equals(text, shown)) {
-            out.println(time(clock.instant()) + " " + text);
-        }
-        shown = text;
-    }
-
-    /** A message beside the state (a retry, a pause): on its own line. */
-    private void say(String text) {
-        finishLine();
-        out.println(time(clock.instant()) + " " + text);
-        shown = "";
-    }
-
-    private void finishLine() {
-        if (terminal && barWidth > 0) {
-            out.println();
-            barWidth = 0;
-        }
-    }
-
-    private static Duration backoff(Duration interval, int failures) {
-        Duration wait = interval.multipliedBy(1L << Math.min(failures - 1, 10));
-        return wait.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : wait;
+    /** The backoff's base: the interval, unless it is longer than the cap (then every failure waits the cap). */
+    private static Duration shorter(Duration interval, Duration cap) {
+        return interval.compareTo(cap) > 0 ? cap : interval;
     }
 
     private void sleepUntil(Instant until) throws InterruptedException {
@@ -243,9 +210,5 @@ public final class WaitCommand {
     private static String seconds(Duration duration) {
         long millis = duration.toMillis();
         return millis % 1000 == 0 ? millis / 1000 + " s" : String.format("%.1f s", millis / 1000.0);
-    }
-
-    private static String time(Instant instant) {
-        return LocalTime.ofInstant(instant, ZoneId.systemDefault()).format(CLOCK);
     }
 }
