@@ -132,7 +132,7 @@ public final class DevanaEmulator implements AutoCloseable {
     }
 
     public void kill(String jobId) {
-        update(jobId, EmulatedJob.KILLED, null);
+        update(jobId, JobStatus.KILLED, null);
     }
 
     /** Takes the job out of time-driven control, edits it and pushes it when its status changed. */

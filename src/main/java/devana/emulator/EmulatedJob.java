@@ -13,7 +13,6 @@ import java.util.Map;
 final class EmulatedJob {
 
     /** The status the API gives a killed job, which it never lists; the others are {@link JobStatus}'s. */
-    static final String KILLED = "KILLED";
 
     private static final DateTimeFormatter TIMESTAMP =
             DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
@@ -56,7 +55,7 @@ final class EmulatedJob {
     }
 
     boolean visibleAt(Instant now) {
-        return !KILLED.equals(status) && !createdAt.isBefore(now.minus(Duration.ofHours(24)));
+        return !JobStatus.KILLED.equals(status) && !createdAt.isBefore(now.minus(Duration.ofHours(24)));
     }
 
     /** Changes the status and keeps startedAt/completedAt coherent with it. */
@@ -74,7 +73,7 @@ final class EmulatedJob {
                 startedAt = now;
                 completedAt = null;
             }
-            case JobStatus.DONE, JobStatus.ERROR, KILLED -> completedAt = now;
+            case JobStatus.DONE, JobStatus.ERROR, JobStatus.KILLED -> completedAt = now;
             default -> { }
         }
         if (!JobStatus.ERROR.equals(newStatus)) {

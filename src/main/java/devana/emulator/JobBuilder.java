@@ -96,7 +96,7 @@ public final class JobBuilder {
         if (!JobStatus.PENDING.equals(status)) {
             job.startedAt = created;
         }
-        if (Set.of(JobStatus.DONE, JobStatus.ERROR, EmulatedJob.KILLED).contains(status)) {
+        if (Set.of(JobStatus.DONE, JobStatus.ERROR, JobStatus.KILLED).contains(status)) {
             job.completedAt = changedAt;
         }
         job.updatedAt = changedAt;

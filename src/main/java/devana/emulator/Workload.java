@@ -112,7 +112,7 @@ final class Workload {
         }
         for (int i = 0; i < 2; i++) {
             EmulatedJob killed = finished(randomType(scenario), false, ago(now, 5 * 60, 10 * 3600), now);
-            killed.status = EmulatedJob.KILLED;
+            killed.status = JobStatus.KILLED;
             jobs.add(killed);
         }
         for (int i = 0; i < 3; i++) {

@@ -14,6 +14,8 @@ public final class JobStatus {
     public static final String IN_PROGRESS = "IN_PROGRESS";
     public static final String DONE = "DONE";
     public static final String ERROR = "ERROR";
+    /** A job cancelled on the vendor's side: it exists, but the listing never shows it. */
+    public static final String KILLED = "KILLED";
 
     /** The statuses of the API, in their order; also the values of its {@code type} filter. */
     public static final List<String> KNOWN = List.of(PENDING, IN_PROGRESS, DONE, ERROR);
@@ -24,6 +26,11 @@ public final class JobStatus {
 
     public static boolean isKnown(String status) {
         return status != null && KNOWN.contains(status);
+    }
+
+    /** Whether the word names a status of the API at all, KILLED included (a caller mistaking a status for a type). */
+    public static boolean isStatusName(String word) {
+        return isKnown(word) || KILLED.equals(word);
     }
 
     public static boolean isFinal(String status) {

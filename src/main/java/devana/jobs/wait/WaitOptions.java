@@ -3,12 +3,12 @@ package devana.jobs.wait;
 import devana.jobs.config.CommandLines;
 import devana.jobs.config.DurationText;
 import devana.jobs.contract.DevanaId;
+import devana.jobs.contract.JobStatus;
 import devana.jobs.contract.JobType;
 import devana.jobs.text.OneLine;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Iterator;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.ToIntFunction;
 import java.util.regex.Pattern;
@@ -29,7 +29,6 @@ public final class WaitOptions implements Callable<Integer> {
     public static final Duration MIN_INTERVAL = Duration.ofSeconds(2);
 
     private static final Pattern TYPE = Pattern.compile("[A-Z][A-Z0-9_]{0,63}");
-    private static final Set<String> STATUSES = Set.of("PENDING", "IN_PROGRESS", "DONE", "ERROR", "KILLED");
 
     @Option(names = "--target", paramLabel = "<id>", description = "the Devana id of the target whose job to wait for")
     private String target;
@@ -78,7 +77,7 @@ public final class WaitOptions implements Callable<Integer> {
             throw usage("--target must be a Devana id (letters, digits, _ and -, at most 128), got '"
                     + OneLine.printable(target, 140) + "'");
         }
-        if (type != null && STATUSES.contains(type)) {
+        if (type != null && JobStatus.isStatusName(type)) {
             throw usage("--type " + type + " is a status: --type names the job type to wait for "
                     + "(EXTRACTION, EMBEDDING, ...); the command waits until that job is DONE or ERROR");
         }
