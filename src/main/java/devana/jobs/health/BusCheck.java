@@ -5,13 +5,12 @@ import devana.jobs.pacing.FailurePause;
 import java.util.Map;
 import java.util.function.LongSupplier;
 import org.apache.camel.health.HealthCheckResultBuilder;
-import org.apache.camel.impl.health.AbstractHealthCheck;
 
 /**
  * Readiness: the events endpoint (jobs.events.uri) took the last batch it was given. While the
  * publisher backs off after a failure the check is DOWN; the events wait in the outbox meanwhile.
  */
-public class BusCheck extends AbstractHealthCheck {
+public class BusCheck extends ReadinessCheck {
 
     private final FailurePause publisher;
     private final LongSupplier pendingEvents;
@@ -19,16 +18,11 @@ public class BusCheck extends AbstractHealthCheck {
 
     /** Only the endpoint's scheme is shown: a bus URI may carry credentials. */
     public BusCheck(FailurePause publisher, LongSupplier pendingEvents, String eventsUri) {
-        super("devana-jobs", "bus");
+        super("bus");
         this.publisher = publisher;
         this.pendingEvents = pendingEvents;
         int colon = eventsUri.indexOf(':');
         this.component = colon > 0 ? eventsUri.substring(0, colon) : eventsUri;
-    }
-
-    @Override
-    public boolean isLiveness() {
-        return false;
     }
 
     @Override

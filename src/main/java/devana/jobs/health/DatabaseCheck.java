@@ -7,21 +7,15 @@ import java.sql.Statement;
 import java.util.Map;
 import javax.sql.DataSource;
 import org.apache.camel.health.HealthCheckResultBuilder;
-import org.apache.camel.impl.health.AbstractHealthCheck;
 
 /** Readiness: the database answers a trivial query within a few seconds. */
-public class DatabaseCheck extends AbstractHealthCheck {
+public class DatabaseCheck extends ReadinessCheck {
 
     private final DataSource dataSource;
 
     public DatabaseCheck(DataSource dataSource) {
-        super("devana-jobs", "database");
+        super("database");
         this.dataSource = dataSource;
-    }
-
-    @Override
-    public boolean isLiveness() {
-        return false;
     }
 
     @Override

@@ -34,7 +34,7 @@ final class TargetJobs implements AutoCloseable {
 
     private final CamelContext camel;
     private final ProducerTemplate template;
-    private final ApiBudget gate;
+    private final ApiBudget budget;
     private final ObjectMapper mapper = new ObjectMapper();
     private final String endpoint;
     private final String baseUrl;
@@ -42,10 +42,10 @@ final class TargetJobs implements AutoCloseable {
     private TargetJobs(CamelContext camel, Settings settings, Clock clock) {
         this.camel = camel;
         this.baseUrl = settings.baseUrl();
-        this.gate = new ApiBudget(clock, new SimpleMeterRegistry(), settings.rateLimitPerMinute(), settings.retryShare(),
+        this.budget = new ApiBudget(clock, new SimpleMeterRegistry(), settings.rateLimitPerMinute(), settings.retryShare(),
                 Duration.ofMillis(settings.backoffBaseMillis()), Duration.ofMillis(settings.backoffMaxMillis()));
         camel.getRegistry().bind("devanaPollClient",
-                new DevanaApiClient(settings.apiKey(), settings.baseUrl(), gate, ApiBudget.Caller.POLL));
+                new DevanaApiClient(settings.apiKey(), settings.baseUrl(), budget, ApiBudget.Caller.POLL));
         this.endpoint = settings.baseUrl() + "?httpMethod=GET&httpClientConfigurer=#devanaPollClient&skipRequestHeaders=true";
         this.template = camel.createProducerTemplate();
     }
@@ -89,8 +89,8 @@ final class TargetJobs implements AutoCloseable {
         return baseUrl;
     }
 
-    ApiBudget gate() {
-        return gate;
+    ApiBudget budget() {
+        return budget;
     }
 
     /**

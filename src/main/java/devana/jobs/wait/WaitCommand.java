@@ -96,8 +96,8 @@ public final class WaitCommand {
                         ? "no " + what + " appeared" : "job " + text(last.get("id")) + " is still " + describe(last)));
                 return TIMED_OUT;
             }
-            if (api.gate().isPaused()) {
-                Instant until = api.gate().pausedUntil().isBefore(deadline) ? api.gate().pausedUntil() : deadline;
+            if (api.budget().isPaused()) {
+                Instant until = api.budget().pausedUntil().isBefore(deadline) ? api.budget().pausedUntil() : deadline;
                 sleepUntil(until);
                 continue;
             }
@@ -142,7 +142,7 @@ public final class WaitCommand {
                     return USAGE;
                 }
                 if (code == 429) {
-                    progressLine.say("rate limited by the Devana API: waiting until " + ProgressLine.time(api.gate().pausedUntil())
+                    progressLine.say("rate limited by the Devana API: waiting until " + ProgressLine.time(api.budget().pausedUntil())
                             + " (Retry-After)");
                     continue;
                 }
