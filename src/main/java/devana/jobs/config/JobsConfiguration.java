@@ -28,6 +28,7 @@ import devana.jobs.http.RawRequests;
 import devana.jobs.retry.RetryPolicy;
 import devana.jobs.state.JobLedger;
 import devana.jobs.state.Transactions;
+import devana.jobs.views.JobStatistics;
 import devana.jobs.views.TrackedJobs;
 import devana.jobs.webhook.WebhookReceiver;
 import devana.jobs.webhook.WebhookSignature;
@@ -140,7 +141,8 @@ public class JobsConfiguration implements CamelConfiguration {
         } catch (IllegalArgumentException e) {
             throw new Settings.InvalidSettingException(e.getMessage());
         }
-        registry.bind("trackedJobs", new TrackedJobs(dataSource, mapper, clock, pollWatch));
+        registry.bind("trackedJobs", new TrackedJobs(dataSource, mapper));
+        registry.bind("jobStatistics", new JobStatistics(dataSource, mapper, clock, pollWatch));
         WebhookReceiver webhooks = new WebhookReceiver(webhookSecret, mapper, metrics, rawRequests, clock, repeats);
         registry.bind("webhookReceiver", webhooks);
 

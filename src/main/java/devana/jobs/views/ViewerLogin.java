@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The login that guards what people read (the dashboard and /api/*) when jobs.http.viewer-login is
  * set to "user:password": HTTP Basic, compared in constant time. Unset, those pages are open, as the
- * README says. The webhook (signed) and /observe/* (probes, Prometheus) never ask for it.
+ * docs/http.md says. The webhook (signed) and /observe/* (probes, Prometheus) never ask for it.
  */
 public class ViewerLogin {
 
