@@ -23,9 +23,6 @@ import org.apache.camel.Message;
  */
 public record ApiRequest(String method, String path, String query) {
 
-    /** The exchange property holding the next request a route sends. */
-    public static final String PROPERTY = "devanaRequest";
-
     public static final String JOBS_PATH = "/v1/jobs";
     /** The query parameters GET /v1/jobs knows. */
     public static final Set<String> LISTING_PARAMETERS = Set.of("targetId", "type", "limit", "offset");
@@ -91,9 +88,8 @@ public record ApiRequest(String method, String path, String query) {
         message.setBody("POST".equals(method) ? "" : null);
     }
 
-    /** Sets this request as the exchange's next one and applies it to its message. */
+    /** Makes the exchange's message this request (the step right before a route sends it). */
     public void prepare(Exchange exchange) {
-        exchange.setProperty(PROPERTY, this);
         applyTo(exchange.getMessage());
     }
 

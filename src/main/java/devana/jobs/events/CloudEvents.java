@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * Maps job observations and retry decisions to CloudEvents 1.0 in JSON structured mode (README, Events).
+ * Maps job observations and retry decisions to CloudEvents 1.0 in JSON structured mode (docs/architecture.md, "The events").
  * The id is derived from what changed, so the same change seen twice (two instances, a poll and a
  * webhook, a replay after a crash) carries the same id and a consumer can de-duplicate by it.
  */

@@ -28,7 +28,7 @@ final class EmbeddedArtemis implements AutoCloseable {
         return "tcp://" + Service.HOST + ":" + port;
     }
 
-    /** The settings the README gives: a JMS connection factory bean that camel-jms picks up by its type. */
+    /** The settings docs/operations.md gives: a JMS connection factory bean that camel-jms picks up by its type. */
     Map<String, String> appSettings() {
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("camel.beans.artemis", "#class:org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory");

@@ -56,7 +56,7 @@ class RabbitMqBusTest {
         return "amqp://guest:guest@" + Service.HOST + ":" + port;
     }
 
-    /** The README's settings: a connection factory with publisher confirms, and the endpoint URI. */
+    /** The settings of docs/operations.md: a connection factory with publisher confirms, and the endpoint URI. */
     static Map<String, String> rabbitSettings(int port) {
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("camel.beans.rabbit", "#class:org.springframework.amqp.rabbit.connection.CachingConnectionFactory");
