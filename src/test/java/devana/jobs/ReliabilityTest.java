@@ -151,6 +151,11 @@ class ReliabilityTest extends AppOnEmulatorTest {
         LogCapture log = new LogCapture();
         startApp(Map.of("jobs.db.url", "jdbc:h2:tcp://127.0.0.1:" + port + "/devana-jobs"));
         await().atMost(CYCLES).until(() -> app.count("SELECT COUNT(*) FROM job_state") == 1);
+        // the first event out and marked published before the outage: a database stopped between the bus
+        // taking an event and its UPDATE published_at sends it again (at-least-once, same id), a race
+        // this test is not about
+        await().atMost(CYCLES).until(() -> app.count("SELECT COUNT(*) FROM job_events WHERE published_at IS NULL") == 0
+                && app.receivedEvents().size() == 1);
 
         database.stop();
         emulator.update(job, "DONE", 100);
