@@ -15,14 +15,17 @@ import devana.jobs.errors.LogMasking;
 import devana.jobs.text.OneLine;
 import devana.jobs.text.RepeatedFailures;
 import devana.jobs.text.Secrets;
+import devana.jobs.cluster.Leadership;
 import devana.jobs.events.CloudEventBindings;
 import devana.jobs.events.CloudEvents;
 import devana.jobs.events.EventOutbox;
+import devana.jobs.events.OutboxClaim;
 import devana.jobs.health.ApiCheck;
 import devana.jobs.pacing.ExponentialBackoff;
 import devana.jobs.pacing.FailurePause;
 import devana.jobs.health.BusCheck;
 import devana.jobs.health.DatabaseCheck;
+import devana.jobs.health.LeadershipCheck;
 import devana.jobs.health.PollWatch;
 import devana.jobs.http.RawRequests;
 import devana.jobs.retry.RetryPolicy;
@@ -48,6 +51,9 @@ import java.util.List;
 import javax.sql.DataSource;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
+import org.apache.camel.Route;
+import org.apache.camel.component.master.MasterEndpoint;
+import org.apache.camel.cluster.CamelClusterService;
 import org.apache.camel.spi.PropertiesComponent;
 import org.apache.camel.spi.Registry;
 import org.apache.camel.support.service.ServiceSupport;
@@ -62,6 +68,8 @@ import org.slf4j.LoggerFactory;
 public class JobsConfiguration implements CamelConfiguration {
 
     private static final Logger LOG = LoggerFactory.getLogger(JobsConfiguration.class);
+    /** The poll route (routes/poll.camel.yaml), whose leadership says whether the API's readiness is this instance's. */
+    private static final String POLL_ROUTE = "poll-devana-jobs-every-interval";
 
     @Override
     public void configure(CamelContext context) throws Exception {
@@ -132,6 +140,7 @@ public class JobsConfiguration implements CamelConfiguration {
                 Duration.ofMillis(settings.fullScanMillis())));
         registry.bind("retryPolicy", new RetryPolicy(tx, events, mapper, metrics, clock, settings.maxAttempts()));
         registry.bind("busPause", busPause);
+        registry.bind("outboxClaim", new OutboxClaim(dataSource));
         String eventsUri = settings.service().eventsUri();
         registry.bind("cloudEventBindings", new CloudEventBindings(eventsUri, mapper));
         registry.bind("pollWatch", pollWatch);
@@ -149,14 +158,20 @@ public class JobsConfiguration implements CamelConfiguration {
         // Readiness checks, picked up from the registry by camel-health and served at /observe/health/ready.
         Duration maxPollAge = Duration.ofMillis(settings.service().maxPollAgeMillis());
         registry.bind("databaseCheck", new DatabaseCheck(dataSource));
-        registry.bind("apiCheck", new ApiCheck(pollWatch, apiBudget, clock, maxPollAge, settings.baseUrl()));
+        Leadership leadership = settings.service().leadership();
+        CamelClusterService cluster = leadership.service(memberId());
+        context.addService(cluster, true, true);
+        registry.bind("leadershipCheck", new LeadershipCheck(cluster, leadership.describe()));
+        registry.bind("apiCheck", new ApiCheck(pollWatch, apiBudget, clock, maxPollAge, settings.baseUrl(),
+                () -> leads(context, cluster, POLL_ROUTE)));
         registry.bind("busCheck", new BusCheck(busPause, () -> pendingEventsOrFail(dataSource),
                 eventsUri.isEmpty() ? "log" : eventsUri));
         LOG.info("devana-jobs: polling {} every {} ms ({}), at most {} API requests/min ({}% kept for retries), "
-                        + "at most {} retries per target, database {}, webhook {}",
+                        + "at most {} retries per target, database {}, webhook {}, leader election {}",
                 settings.baseUrl(), settings.pollIntervalMillis(), settings.incrementalPolling() ? "incremental" : "full scans",
                 settings.rateLimitPerMinute(), Math.round(settings.retryShare() * 100), settings.maxAttempts(),
-                settings.dbUrlForDisplay(), webhooks.enabled() ? "on" : "off (no DEVANA_WEBHOOK_SECRET)");
+                settings.dbUrlForDisplay(), webhooks.enabled() ? "on" : "off (no DEVANA_WEBHOOK_SECRET)",
+                leadership.describe());
         LOG.info("dashboard at http://localhost:{}/ (also /api/stats, /api/jobs, /webhook/job-status, /observe/health, "
                 + "/observe/metrics)", serverPort);
     }
@@ -169,6 +184,31 @@ public class JobsConfiguration implements CamelConfiguration {
         if (viewerLogin != null && viewerLogin.indexOf(':') > 0) {
             Secrets.remember(viewerLogin.substring(viewerLogin.indexOf(':') + 1));
         }
+    }
+
+    /**
+     * Whether this instance runs the route now: a master: route runs only on the leader of its group (the group is
+     * named in the route's URI, its one home); any other route runs wherever it is started.
+     */
+    private static boolean leads(CamelContext context, CamelClusterService cluster, String routeId) {
+        Route route = context.getRoute(routeId);
+        if (route == null) {
+            return false;
+        }
+        return !(route.getEndpoint() instanceof MasterEndpoint master) || cluster.isLeader(master.getNamespace());
+    }
+
+    /** This instance among others: its host and process, as the cluster services and readiness name it. */
+    private static String memberId() {
+        String host = System.getenv().getOrDefault("HOSTNAME", "");
+        if (host.isBlank()) {
+            try {
+                host = java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.net.UnknownHostException e) {
+                host = "localhost";
+            }
+        }
+        return OneLine.printable(host, 60).replaceAll("[^A-Za-z0-9.-]", "-") + "-" + ProcessHandle.current().pid();
     }
 
     private static DevanaEmulator startEmulator(Settings settings) {

@@ -1,7 +1,9 @@
 package devana.jobs.config;
 
+import devana.jobs.cluster.Leadership;
 import devana.jobs.http.HttpLimits;
 import devana.jobs.views.ViewerLogin;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import org.apache.camel.spi.PropertiesComponent;
@@ -19,7 +21,8 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
 
     /** The keys of the running service around the poller: its HTTP server, the bus, health, secrets. */
     public record Service(int serverPort, String webhookSecret, String viewerLogin, String eventsUri,
-                          long eventsBackoffMaxMillis, long maxPollAgeMillis, long replayRetentionHours, HttpLimits http) {
+                          long eventsBackoffMaxMillis, long maxPollAgeMillis, long replayRetentionHours, HttpLimits http,
+                          Leadership leadership) {
 
         @Override
         public String toString() {
@@ -90,7 +93,63 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
                         optional(properties, "jobs.events.uri").orElse(""),
                         number(properties, "jobs.events.backoff-max"),
                         number(properties, "jobs.health.max-poll-age"),
-                        replayRetention, httpLimits(properties)));
+                        replayRetention, httpLimits(properties), leadership(properties)));
+    }
+
+    /**
+     * The cluster service that elects the leader of each group of timer routes (camel.cluster.*): file locks or
+     * Kubernetes Leases, at most one of them; none, and this instance leads every group.
+     */
+    private static Leadership leadership(PropertiesComponent properties) {
+        boolean files = flag(properties, "camel.cluster.file.enabled");
+        boolean leases = flag(properties, "camel.cluster.kubernetes.enabled");
+        if (files && leases) {
+            throw new InvalidSettingException("camel.cluster.file.enabled and camel.cluster.kubernetes.enabled are both true: "
+                    + "choose one cluster service (CAMEL_CLUSTER_FILE_ENABLED or CAMEL_CLUSTER_KUBERNETES_ENABLED)");
+        }
+        if (files) {
+            String root = optional(properties, "camel.cluster.file.root").orElseThrow(() -> new InvalidSettingException(
+                    "camel.cluster.file.enabled is true but camel.cluster.file.root (CAMEL_CLUSTER_FILE_ROOT) is not set: "
+                            + "name the folder every instance shares"));
+            return new Leadership.FileLocks(Path.of(root), positive(properties, "camel.cluster.file.acquire-lock-delay"),
+                    positive(properties, "camel.cluster.file.acquire-lock-interval"));
+        }
+        if (leases) {
+            long duration = positive(properties, "camel.cluster.kubernetes.lease-duration-millis");
+            long renew = positive(properties, "camel.cluster.kubernetes.renew-deadline-millis");
+            long retry = positive(properties, "camel.cluster.kubernetes.retry-period-millis");
+            if (!(retry < renew && renew < duration)) {
+                throw new InvalidSettingException("camel.cluster.kubernetes.*: retry-period-millis (" + retry
+                        + ") < renew-deadline-millis (" + renew + ") < lease-duration-millis (" + duration + ") is required");
+            }
+            String resourceName = required(properties, "camel.cluster.kubernetes.kubernetes-resource-name");
+            if (!resourceName.matches("[a-z0-9]([-a-z0-9]{0,40}[a-z0-9])?")) {
+                throw new InvalidSettingException("camel.cluster.kubernetes.kubernetes-resource-name (CAMEL_CLUSTER_KUBERNETES_"
+                        + "KUBERNETES_RESOURCE_NAME) must be lower-case letters, digits and '-' (a Lease name prefix), got '"
+                        + resourceName + "'");
+            }
+            return new Leadership.Leases(optional(properties, "camel.cluster.kubernetes.namespace").orElse(null),
+                    optional(properties, "camel.cluster.kubernetes.pod-name").orElse(null),
+                    optional(properties, "camel.cluster.kubernetes.master-url").orElse(null),
+                    resourceName, duration, renew, retry);
+        }
+        return new Leadership.Solo();
+    }
+
+    private static boolean flag(PropertiesComponent properties, String key) {
+        String value = required(properties, key);
+        if (!value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false")) {
+            throw new InvalidSettingException(key + " (" + variable(key) + ") must be true or false, got '" + value + "'");
+        }
+        return Boolean.parseBoolean(value);
+    }
+
+    private static long positive(PropertiesComponent properties, String key) {
+        long value = number(properties, key);
+        if (value < 1) {
+            throw new InvalidSettingException(key + " (" + variable(key) + ") must be 1 or more");
+        }
+        return value;
     }
 
     /** The HTTP server's bounds (jobs.http.*), each 1 or more. */
