@@ -51,11 +51,25 @@ class HealthAndMetricsTest extends AppOnEmulatorTest {
     }
 
     @Test
+    void readiness_names_the_groups_a_lone_instance_leads() {
+        startApp();
+
+        await().atMost(CYCLES).until(() -> Http.get(app.url("/observe/health/ready")).statusCode() == 200);
+        Map<String, Object> leadership = check(Json.read(Http.get(app.url("/observe/health/ready?data=true")).body()), "leadership");
+        assertThat(leadership).containsEntry("status", "UP");
+        assertThat((String) leadership.get("message")).contains("leads [devana-jobs-account-default, "
+                + "devana-jobs-housekeeping, devana-jobs-outbox], follows []");
+        assertThat((Map<String, Object>) leadership.get("data")).containsEntry("election", "none (this instance runs every timer route)");
+    }
+
+    @Test
     void readiness_answers_503_naming_the_bus_when_the_events_endpoint_refuses_events() {
         emulator.job().type("SYNC").status("PENDING").add();
         startApp(Map.of("jobs.events.uri", "http://127.0.0.1:" + RunningApp.freePort() + "/nobody-listens"));
 
-        await().atMost(CYCLES).until(() -> Http.get(app.url("/observe/health/ready")).statusCode() == 503);
+        // 503 alone may still be the first poll's wait (it comes about 2 s after the start): wait for the bus's DOWN
+        await().atMost(CYCLES).until(() -> Http.get(app.url("/observe/health/ready")).statusCode() == 503
+                && "DOWN".equals(check(Json.read(Http.get(app.url("/observe/health/ready?data=true")).body()), "bus").get("status")));
         Map<String, Object> body = Json.read(Http.get(app.url("/observe/health/ready?data=true")).body());
         Map<String, Object> bus = check(body, "bus");
         assertThat(bus).containsEntry("status", "DOWN");

@@ -38,6 +38,29 @@ class StartupRefusalsTest extends AppOnEmulatorTest {
     }
 
     @Test
+    void refuses_two_cluster_services_at_once_and_names_both_keys() throws Exception {
+        Map<String, String> settings = RunningApp.settings(emulator, dataDir);
+        settings.put("camel.cluster.file.enabled", "true");
+        settings.put("camel.cluster.file.root", dataDir.resolve("leaders").toString());
+        settings.put("camel.cluster.kubernetes.enabled", "true");
+
+        String failure = RunningApp.startupFailure(settings);
+
+        assertThat(failure).contains("camel.cluster.file.enabled and camel.cluster.kubernetes.enabled are both true")
+                .contains("CAMEL_CLUSTER_FILE_ENABLED").contains("CAMEL_CLUSTER_KUBERNETES_ENABLED");
+    }
+
+    @Test
+    void refuses_file_locks_without_their_folder() throws Exception {
+        Map<String, String> settings = RunningApp.settings(emulator, dataDir);
+        settings.put("camel.cluster.file.enabled", "true");
+
+        String failure = RunningApp.startupFailure(settings);
+
+        assertThat(failure).contains("camel.cluster.file.root (CAMEL_CLUSTER_FILE_ROOT) is not set");
+    }
+
+    @Test
     void masks_the_api_key_in_any_log_line_whoever_writes_it() throws Exception {
         try (LogCapture log = new LogCapture()) {
             startApp();

@@ -2,10 +2,13 @@ package devana.jobs.cluster;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import org.apache.camel.CamelContext;
 import org.apache.camel.StartupListener;
 import org.apache.camel.cluster.CamelClusterMember;
+import org.apache.camel.spi.CamelEvent;
+import org.apache.camel.support.EventNotifierSupport;
 import org.apache.camel.support.cluster.AbstractCamelClusterService;
 import org.apache.camel.support.cluster.AbstractCamelClusterView;
 
@@ -21,6 +24,7 @@ import org.apache.camel.support.cluster.AbstractCamelClusterView;
  */
 final class SoloClusterService extends AbstractCamelClusterService<SoloClusterService.View> {
 
+    private final List<View> views = new CopyOnWriteArrayList<>();
     private ExecutorService leadershipThreads;
 
     SoloClusterService(String id) {
@@ -30,6 +34,21 @@ final class SoloClusterService extends AbstractCamelClusterService<SoloClusterSe
     @Override
     protected void doStart() throws Exception {
         leadershipThreads = getCamelContext().getExecutorServiceManager().newCachedThreadPool(this, "SoloLeadership");
+        // A stopping instance leads nothing: the timers stop before the context stops their routes' steps, so
+        // that no tick starts a cycle in a route that is being taken apart.
+        getCamelContext().getManagementStrategy().addEventNotifier(new EventNotifierSupport() {
+            @Override
+            public void notify(CamelEvent event) {
+                if (event instanceof CamelEvent.CamelContextStoppingEvent) {
+                    views.forEach(View::stepDown);
+                }
+            }
+
+            @Override
+            public boolean isEnabled(CamelEvent event) {
+                return event instanceof CamelEvent.CamelContextStoppingEvent;
+            }
+        });
         super.doStart();
     }
 
@@ -41,7 +60,9 @@ final class SoloClusterService extends AbstractCamelClusterService<SoloClusterSe
 
     @Override
     protected View createView(String namespace) {
-        return new View(this, namespace);
+        View view = new View(this, namespace);
+        views.add(view);
+        return view;
     }
 
     static final class View extends AbstractCamelClusterView {
@@ -111,6 +132,13 @@ final class SoloClusterService extends AbstractCamelClusterService<SoloClusterSe
         @Override
         protected void doStop() {
             leading = false;
+        }
+
+        void stepDown() {
+            if (leading) {
+                leading = false;
+                fireLeadershipChangedEvent(Optional.empty());
+            }
         }
     }
 }
