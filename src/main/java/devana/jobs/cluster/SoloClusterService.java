@@ -9,6 +9,7 @@ import org.apache.camel.StartupListener;
 import org.apache.camel.cluster.CamelClusterMember;
 import org.apache.camel.spi.CamelEvent;
 import org.apache.camel.support.EventNotifierSupport;
+import org.apache.camel.support.service.ServiceHelper;
 import org.apache.camel.support.cluster.AbstractCamelClusterService;
 import org.apache.camel.support.cluster.AbstractCamelClusterView;
 
@@ -36,19 +37,19 @@ final class SoloClusterService extends AbstractCamelClusterService<SoloClusterSe
         leadershipThreads = getCamelContext().getExecutorServiceManager().newCachedThreadPool(this, "SoloLeadership");
         // A stopping instance leads nothing: the timers stop before the context stops their routes' steps, so
         // that no tick starts a cycle in a route that is being taken apart.
-        getCamelContext().getManagementStrategy().addEventNotifier(new EventNotifierSupport() {
+        EventNotifierSupport stopping = new EventNotifierSupport() {
             @Override
             public void notify(CamelEvent event) {
-                if (event instanceof CamelEvent.CamelContextStoppingEvent) {
-                    views.forEach(View::stepDown);
-                }
+                views.forEach(View::stepDown);
             }
 
             @Override
             public boolean isEnabled(CamelEvent event) {
                 return event instanceof CamelEvent.CamelContextStoppingEvent;
             }
-        });
+        };
+        getCamelContext().getManagementStrategy().addEventNotifier(stopping);
+        ServiceHelper.startService(stopping);
         super.doStart();
     }
 
