@@ -112,7 +112,7 @@ class HealthAndMetricsTest extends AppOnEmulatorTest {
     }
 
     @SuppressWarnings("unchecked")
-    private static Map<String, Object> check(Map<String, Object> health, String name) {
+    static Map<String, Object> check(Map<String, Object> health, String name) {
         return ((List<Map<String, Object>>) health.get("checks")).stream()
                 .filter(c -> name.equals(c.get("name"))).findFirst()
                 .orElseThrow(() -> new AssertionError("no check " + name + " in " + health));
