@@ -65,6 +65,13 @@ public interface TestDatabase extends AutoCloseable {
             return settings;
         }
 
+        /** The same settings with the server reached at another port of 127.0.0.1 (a {@link DatabaseRelay}). */
+        public Map<String, String> settingsThrough(int port) {
+            Map<String, String> settings = settings();
+            settings.put("jobs.db.url", "jdbc:postgresql://" + Service.HOST + ":" + port + "/test?currentSchema=" + schema);
+            return settings;
+        }
+
         @Override
         public void close() throws SQLException {
             execute("DROP SCHEMA " + schema + " CASCADE");

@@ -18,13 +18,13 @@ import devana.jobs.text.Secrets;
 import devana.jobs.cluster.Leadership;
 import devana.jobs.events.CloudEventBindings;
 import devana.jobs.events.CloudEvents;
-import devana.jobs.events.EventOutbox;
 import devana.jobs.events.OutboxClaim;
 import devana.jobs.health.ApiCheck;
 import devana.jobs.pacing.ExponentialBackoff;
 import devana.jobs.pacing.FailurePause;
 import devana.jobs.health.BusCheck;
 import devana.jobs.health.DatabaseCheck;
+import devana.jobs.health.DatabaseProbe;
 import devana.jobs.health.LeadershipCheck;
 import devana.jobs.health.PollWatch;
 import devana.jobs.http.RawRequests;
@@ -43,12 +43,9 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.UncheckedIOException;
 import java.net.BindException;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import javax.sql.DataSource;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Route;
@@ -118,7 +115,10 @@ public class JobsConfiguration implements CamelConfiguration {
         FailurePause busPause = new FailurePause(clock, ExponentialBackoff.withJitter(Duration.ofSeconds(1),
                 Duration.ofMillis(settings.service().eventsBackoffMaxMillis())));
         PollWatch pollWatch = new PollWatch(clock);
-        Gauge.builder("devana.events.pending", dataSource, JobsConfiguration::pendingEvents)
+        // what the readiness checks and this gauge ask the database, bounded in time (see DatabaseProbe)
+        DatabaseProbe databaseProbe = new DatabaseProbe(dataSource);
+        stopOnShutdown(context, "database probe", databaseProbe::close);
+        Gauge.builder("devana.events.pending", databaseProbe, DatabaseProbe::pendingEventsOrNaN)
                 .description("CloudEvents in the outbox not yet taken by the bus").register(metrics);
 
         // what the HTTP server's guard takes from the registry when it starts (see GuardedHttpServer)
@@ -157,14 +157,14 @@ public class JobsConfiguration implements CamelConfiguration {
 
         // Readiness checks, picked up from the registry by camel-health and served at /observe/health/ready.
         Duration maxPollAge = Duration.ofMillis(settings.service().maxPollAgeMillis());
-        registry.bind("databaseCheck", new DatabaseCheck(dataSource));
+        registry.bind("databaseCheck", new DatabaseCheck(databaseProbe));
         Leadership leadership = settings.service().leadership();
         CamelClusterService cluster = leadership.service(memberId());
         context.addService(cluster, true, true);
         registry.bind("leadershipCheck", new LeadershipCheck(cluster, leadership.describe()));
         registry.bind("apiCheck", new ApiCheck(pollWatch, apiBudget, clock, maxPollAge, settings.baseUrl(),
                 () -> leads(context, cluster, POLL_ROUTE)));
-        registry.bind("busCheck", new BusCheck(busPause, () -> pendingEventsOrFail(dataSource),
+        registry.bind("busCheck", new BusCheck(busPause, databaseProbe::pendingEvents,
                 eventsUri.isEmpty() ? "log" : eventsUri));
         LOG.info("devana-jobs: polling {} every {} ms ({}), at most {} API requests/min ({}% kept for retries), "
                         + "at most {} retries per target, database {}, webhook {}, leader election {}",
@@ -245,22 +245,6 @@ public class JobsConfiguration implements CamelConfiguration {
             }
         });
         return metrics;
-    }
-
-    private static double pendingEvents(DataSource dataSource) {
-        try {
-            return pendingEventsOrFail(dataSource);
-        } catch (RuntimeException e) {
-            return Double.NaN;
-        }
-    }
-
-    private static long pendingEventsOrFail(DataSource dataSource) {
-        try (Connection connection = dataSource.getConnection()) {
-            return EventOutbox.pending(connection);
-        } catch (SQLException e) {
-            throw new IllegalStateException("database unavailable: " + OneLine.printable(e.getMessage(), OneLine.FAILURE_LENGTH), e);
-        }
     }
 
     private static HikariDataSource dataSource(Settings settings) {

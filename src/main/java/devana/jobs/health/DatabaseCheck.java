@@ -1,31 +1,28 @@
 package devana.jobs.health;
 
-import devana.jobs.text.OneLine;
-import java.sql.Connection;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.Map;
-import javax.sql.DataSource;
 import org.apache.camel.health.HealthCheckResultBuilder;
 
-/** Readiness: the database answers a trivial query within a few seconds. */
+/**
+ * Readiness: the database answers SELECT 1 within {@link DatabaseProbe#PATIENCE}; the message says why
+ * not otherwise (it did not answer in time, or the driver's error), on one line.
+ */
 public class DatabaseCheck extends ReadinessCheck {
 
-    private final DataSource dataSource;
+    private final DatabaseProbe probe;
 
-    public DatabaseCheck(DataSource dataSource) {
+    public DatabaseCheck(DatabaseProbe probe) {
         super("database");
-        this.dataSource = dataSource;
+        this.probe = probe;
     }
 
     @Override
     protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
-        try (Connection connection = dataSource.getConnection(); Statement statement = connection.createStatement()) {
-            statement.setQueryTimeout(3);
-            statement.execute("SELECT 1");
+        String unanswered = probe.unanswered();
+        if (unanswered == null) {
             builder.up();
-        } catch (SQLException e) {
-            builder.message("database unavailable: " + OneLine.printable(e.getMessage(), OneLine.FAILURE_LENGTH)).down();
+        } else {
+            builder.message(unanswered).down();
         }
     }
 }
