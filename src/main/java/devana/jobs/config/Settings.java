@@ -118,9 +118,10 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
             long duration = positive(properties, "camel.cluster.kubernetes.lease-duration-millis");
             long renew = positive(properties, "camel.cluster.kubernetes.renew-deadline-millis");
             long retry = positive(properties, "camel.cluster.kubernetes.retry-period-millis");
-            if (!(retry < renew && renew < duration)) {
-                throw new InvalidSettingException("camel.cluster.kubernetes.*: retry-period-millis (" + retry
-                        + ") < renew-deadline-millis (" + renew + ") < lease-duration-millis (" + duration + ") is required");
+            if (!(retry * 1.2 < renew && renew < duration)) {
+                throw new InvalidSettingException("camel.cluster.kubernetes.*: 1.2 x retry-period-millis (" + retry
+                        + ") < renew-deadline-millis (" + renew + ") < lease-duration-millis (" + duration
+                        + ") is required (Camel's Lease service refuses other values when its routes start)");
             }
             String resourceName = required(properties, "camel.cluster.kubernetes.kubernetes-resource-name");
             if (!resourceName.matches("[a-z0-9]([-a-z0-9]{0,40}[a-z0-9])?")) {
