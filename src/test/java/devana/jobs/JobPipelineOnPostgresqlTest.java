@@ -55,9 +55,9 @@ class JobPipelineOnPostgresqlTest extends JobPipelineTest {
         assertThat(app.rows("SELECT current_schema() AS s").get(0).get("s")).asString().startsWith("t_");
         assertThat(app.rows("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"))
                 .extracting(row -> row.get("table_name"))
-                .contains("job_state", "job_completions", "job_retries", "job_events", "webhook_deliveries", "flyway_schema_history");
+                .contains("job_state", "job_completions", "job_retries", "job_events", "webhook_deliveries", "outbox_claim", "flyway_schema_history");
         assertThat(app.rows("SELECT version, success FROM flyway_schema_history WHERE version IS NOT NULL ORDER BY installed_rank"))
                 .extracting(row -> row.get("version") + ":" + row.get("success"))
-                .containsExactly("1:true", "2:true", "3:true", "4:true", "5:true");
+                .containsExactly("1:true", "2:true", "3:true", "4:true", "5:true", "6:true");
     }
 }

@@ -16,6 +16,7 @@ import devana.jobs.text.OneLine;
 import devana.jobs.text.RepeatedFailures;
 import devana.jobs.text.Secrets;
 import devana.jobs.cluster.Leadership;
+import devana.jobs.cluster.LeadershipWatch;
 import devana.jobs.events.CloudEventBindings;
 import devana.jobs.events.CloudEvents;
 import devana.jobs.events.OutboxClaim;
@@ -46,6 +47,7 @@ import java.net.BindException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Route;
@@ -161,9 +163,12 @@ public class JobsConfiguration implements CamelConfiguration {
         Leadership leadership = settings.service().leadership();
         CamelClusterService cluster = leadership.service(memberId());
         context.addService(cluster, true, true);
-        registry.bind("leadershipCheck", new LeadershipCheck(cluster, leadership.describe()));
-        registry.bind("apiCheck", new ApiCheck(pollWatch, apiBudget, clock, maxPollAge, settings.baseUrl(),
-                () -> leads(context, cluster, POLL_ROUTE)));
+        LeadershipWatch leaders = new LeadershipWatch(context, cluster);
+        context.addService(leaders, true, true);
+        registry.bind("leadershipCheck", new LeadershipCheck(leaders, leadership.describe()));
+        // Alone, this instance is the one that polls, from its start; among others, only while it leads the account.
+        BooleanSupplier pollsHere = leadership instanceof Leadership.Solo ? () -> true : () -> leads(context, leaders, POLL_ROUTE);
+        registry.bind("apiCheck", new ApiCheck(pollWatch, apiBudget, clock, maxPollAge, settings.baseUrl(), pollsHere));
         registry.bind("busCheck", new BusCheck(busPause, databaseProbe::pendingEvents,
                 eventsUri.isEmpty() ? "log" : eventsUri));
         LOG.info("devana-jobs: polling {} every {} ms ({}), at most {} API requests/min ({}% kept for retries), "
@@ -190,12 +195,12 @@ public class JobsConfiguration implements CamelConfiguration {
      * Whether this instance runs the route now: a master: route runs only on the leader of its group (the group is
      * named in the route's URI, its one home); any other route runs wherever it is started.
      */
-    private static boolean leads(CamelContext context, CamelClusterService cluster, String routeId) {
+    private static boolean leads(CamelContext context, LeadershipWatch leaders, String routeId) {
         Route route = context.getRoute(routeId);
         if (route == null) {
             return false;
         }
-        return !(route.getEndpoint() instanceof MasterEndpoint master) || cluster.isLeader(master.getNamespace());
+        return !(route.getEndpoint() instanceof MasterEndpoint master) || leaders.leads(master.getNamespace());
     }
 
     /** This instance among others: its host and process, as the cluster services and readiness name it. */

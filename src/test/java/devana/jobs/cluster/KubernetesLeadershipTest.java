@@ -142,8 +142,8 @@ class KubernetesLeadershipTest {
         assertThat(lease.getMetadata().getName()).isEqualTo("devana-jobs-devana-jobs-account-default");
         assertThat(lease.getSpec().getHolderIdentity()).isEqualTo(leader.pod());
         assertThat(lease.getSpec().getLeaseDurationSeconds()).isEqualTo(3);
-        assertThat(leader.readiness()).isEqualTo("member " + leader.pod() + " leads [" + GROUP + "], follows []");
-        assertThat(follower.readiness()).isEqualTo("member " + follower.pod() + " leads [], follows [" + GROUP + "]");
+        await().atMost(Duration.ofSeconds(3)).untilAsserted(() -> assertThat(leader.readiness()).isEqualTo("member " + leader.pod() + " leads [" + GROUP + "], follows []"));
+        await().atMost(Duration.ofSeconds(3)).untilAsserted(() -> assertThat(follower.readiness()).isEqualTo("member " + follower.pod() + " leads [], follows [" + GROUP + "]"));
         await().atMost(Duration.ofMillis(2 * SLOWEST_TRY_MILLIS + 1000))
                 .untilAsserted(() -> assertThat(follower.leaderItSees()).contains(leader.pod()));
 
@@ -190,7 +190,7 @@ class KubernetesLeadershipTest {
         assertThat(leadsMillis).as("ms from the Pod's removal to leading").isGreaterThanOrEqualTo(LEASE_MILLIS);
 
         assertThat(follower.leads()).isTrue();
-        assertThat(follower.readiness()).isEqualTo("member " + follower.pod() + " leads [" + GROUP + "], follows []");
+        await().atMost(Duration.ofSeconds(3)).untilAsserted(() -> assertThat(follower.readiness()).isEqualTo("member " + follower.pod() + " leads [" + GROUP + "], follows []"));
         assertThat(leader.ticks().get()).isEqualTo(stoppedAt);
         assertThat(theOnlyLease().getSpec().getLeaseTransitions()).isEqualTo(1);
     }
@@ -229,7 +229,7 @@ class KubernetesLeadershipTest {
                 .until(() -> leader.ticks().get() == stoppedAt && follower.ticks().get() == 0
                         && !leader.leads() && !follower.leads());
         assertThat(theOnlyLease().getSpec().getHolderIdentity()).isEqualTo("pod-c");
-        assertThat(leader.readiness()).isEqualTo("member " + leader.pod() + " leads [], follows [" + GROUP + "]");
+        await().atMost(Duration.ofSeconds(3)).untilAsserted(() -> assertThat(leader.readiness()).isEqualTo("member " + leader.pod() + " leads [], follows [" + GROUP + "]"));
         assertThat(leader.leaderItSees()).isNotEqualTo(Optional.of(leader.pod()));
         assertThat(follower.leaderItSees()).contains("pod-c");
     }
@@ -265,7 +265,9 @@ class KubernetesLeadershipTest {
                 from("master:" + GROUP + ":timer:t?period=100&delay=0").routeId("ticks").process(exchange -> ticks.incrementAndGet());
             }
         });
-        LeadershipCheck check = new LeadershipCheck(service, leases.describe());
+        LeadershipWatch watch = new LeadershipWatch(context, service);
+        context.addService(watch, true, true);
+        LeadershipCheck check = new LeadershipCheck(watch, leases.describe());
         check.setCamelContext(context);
         Instance instance = new Instance(pod, context, service, check, ticks);
         instances.add(instance);
