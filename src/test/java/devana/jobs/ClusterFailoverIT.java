@@ -19,6 +19,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -287,6 +288,48 @@ class ClusterFailoverIT {
         });
     }
 
+    @Test
+    void a_push_received_by_a_follower_is_retried_once_by_the_leader_and_the_follower_calls_nothing() throws Exception {
+        String secret = "whsec-failover-7c41e9a2";
+        instances.add(launch("p", true, Map.of("DEVANA_WEBHOOK_SECRET", secret)));
+        instances.add(launch("q", true, Map.of("DEVANA_WEBHOOK_SECRET", secret)));
+        diagnosed(() -> {
+            Instance leader = theOneLeaderOf(ACCOUNT, instances);
+            Instance follower = instances.get(0) == leader ? instances.get(1) : instances.get(0);
+            waiting(Duration.ofSeconds(30)).ignoreExceptions().until(() -> leader.metric("devana_poll_cycles_total") > 0
+                    && follower.leadership(Duration.ofSeconds(5)).follows().contains(ACCOUNT));
+
+            // The push reaches the follower before the API shows the job, so that the follower records the failure
+            // (and not the leader's poll): the retry it asks for is refused by its budget, postponed, and sent by the
+            // leader's resend route.
+            String jobId = "cm4jobpushedtofollower01";
+            String target = "cm4docpushedtofollower01";
+            byte[] body = ("{\"jobId\":\"" + jobId + "\",\"status\":\"ERROR\",\"targetId\":\"" + target
+                    + "\",\"type\":\"EXTRACTION\",\"metadata\":{}}").getBytes(StandardCharsets.UTF_8);
+            HttpResponse<String> accepted = Http.post("http://127.0.0.1:" + follower.port + "/webhook/job-status", body,
+                    Map.of("Content-Type", "application/json", "X-Devana-Signature", Signed.devana(secret, body)));
+            assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+            emulator.job().id(jobId).type("EXTRACTION").target(target).status("ERROR").error("pushed").add();
+
+            waiting(Duration.ofSeconds(30)).until(() -> leader.lines().stream()
+                    .anyMatch(line -> line.contains("retry requested: job " + jobId + " EXTRACTION target " + target + " attempt 1/")));
+            double cycles = leader.metric("devana_poll_cycles_total");
+            waiting(Duration.ofSeconds(30)).until(() -> leader.metric("devana_poll_cycles_total") >= cycles + 2);
+            assertThat(follower.lines()).as("the follower recorded the pushed failure")
+                    .anyMatch(line -> line.contains("job " + jobId + " EXTRACTION target " + target + ": (new) -> ERROR"));
+            // the emulator may fail the retry's new job too: then that one is retried, by the leader as well
+            assertThat(retryPostsFor(target)).as("retry POSTs for the target = its REQUESTED decisions, each failure once")
+                    .isEqualTo(database.count("SELECT COUNT(*) FROM job_retries WHERE target_id = '" + target + "' AND outcome = 'REQUESTED'"))
+                    .isPositive();
+            assertThat(follower.lines()).as("the follower sent no retry").noneMatch(line -> line.contains("retry requested: job "));
+            assertThat(follower.metric("devana_api_requests_total")).as("calls to the Devana API made by the follower").isZero();
+        });
+    }
+
+    private long retryPostsFor(String target) {
+        return emulator.retryRequests().stream().filter(post -> target.equals(post.targetId())).count();
+    }
+
     /** One retry POST per failed job, one completion per DONE job, one decision per failed job, each event once in the outbox. */
     private void assertNothingDoneTwice(Expected expected) throws SQLException {
         Map<String, Long> postsByTarget = emulator.retryRequests().stream()
@@ -493,6 +536,10 @@ class ClusterFailoverIT {
     }
 
     private Instance launch(String name, boolean election) throws IOException {
+        return launch(name, election, Map.of());
+    }
+
+    private Instance launch(String name, boolean election, Map<String, String> more) throws IOException {
         int port = RunningApp.freePort();
         Path log = dir.resolve(name + ".log");
         ProcessBuilder builder = new ProcessBuilder("bin/devana-jobs")
@@ -517,6 +564,7 @@ class ClusterFailoverIT {
             env.put("CAMEL_CLUSTER_FILE_ROOT", dir.resolve("leaders").toAbsolutePath().toString());
             env.put("CAMEL_CLUSTER_FILE_ACQUIRE_LOCK_INTERVAL", String.valueOf(LOCK_INTERVAL_MS));
         }
+        env.putAll(more);
         return new Instance(name, port, log, builder.start());
     }
 

@@ -29,6 +29,10 @@ import org.slf4j.LoggerFactory;
  * here, visibly, instead of hanging a route inside the client.</li>
  * <li>5xx, 401/403, timeouts and connection errors pause every caller with exponential backoff and
  * jitter (base, 2 x base, 4 x base ... capped); the first success starts that count again.</li>
+ * <li>Among several instances, only the one whose poll route runs (the leader of the account: the route is a
+ * master: route) spends it. A retry or a look-up is refused before it is sent on an instance that asked for
+ * no poll within {@code leaderWindow}: a retry asked by a push a follower received is postponed, and the
+ * leader's resend route sends it, so the key's requests a minute are counted in one place.</li>
  * </ul>
  */
 public class ApiBudget {
@@ -50,9 +54,22 @@ public class ApiBudget {
     private final RollingWindow polls = RollingWindow.ofOneMinute();
     private final RollingWindow retries = RollingWindow.ofOneMinute();
     private final RollingWindow answers = RollingWindow.ofOneMinute();
+    private final Duration leaderWindow;
+    private Instant lastPollAsked;
 
+    /** The budget of an instance that makes every call of its key (alone, or the wait command). */
     public ApiBudget(Clock clock, MeterRegistry metrics, int perMinute, double retryShare,
                      Duration backoffBase, Duration backoffMax) {
+        this(clock, metrics, perMinute, retryShare, backoffBase, backoffMax, null);
+    }
+
+    /**
+     * @param leaderWindow among several instances, how recently a poll must have been asked here for a retry to
+     *                     be sent here; null when this instance makes every call of its key
+     */
+    public ApiBudget(Clock clock, MeterRegistry metrics, int perMinute, double retryShare,
+                     Duration backoffBase, Duration backoffMax, Duration leaderWindow) {
+        this.leaderWindow = leaderWindow;
         this.clock = clock;
         this.metrics = metrics;
         this.perMinute = perMinute;
@@ -76,11 +93,17 @@ public class ApiBudget {
 
     /** Takes one request from the caller's share, or says why not (paused, or the share spent for this minute). */
     synchronized void acquire(Caller caller) throws BudgetSpentException {
+        Instant now = clock.instant();
+        if (caller == Caller.POLL) {
+            lastPollAsked = now;
+        } else if (leaderWindow != null && (lastPollAsked == null || lastPollAsked.plus(leaderWindow).isBefore(now))) {
+            throw new BudgetSpentException("this instance does not poll this account now: the one that does makes its calls");
+        }
         if (pause.isPaused()) {
             throw new BudgetSpentException("every call to the Devana API waits until " + pause.until());
         }
         String tag = caller.name().toLowerCase();
-        if (!window(caller).tryAdd(clock.instant(), caller == Caller.POLL ? pollLimit : retryLimit)) {
+        if (!window(caller).tryAdd(now, caller == Caller.POLL ? pollLimit : retryLimit)) {
             metrics.counter("devana.api.budget.denied", "caller", tag).increment();
             throw new BudgetSpentException("the " + tag + " share of the Devana API budget is spent for this minute");
         }

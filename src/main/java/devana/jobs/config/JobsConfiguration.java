@@ -111,8 +111,18 @@ public class JobsConfiguration implements CamelConfiguration {
         RepeatedFailures repeats = new RepeatedFailures(clock);
         Transactions tx = new Transactions(dataSource);
         CloudEvents events = new CloudEvents(settings.baseUrl(), mapper);
+        // Leader election: the cluster service, and what this instance leads as the probes read it.
+        Leadership leadership = settings.service().leadership();
+        CamelClusterService cluster = leadership.service(memberId());
+        context.addService(cluster, true, true);
+        LeadershipWatch leaders = new LeadershipWatch(context, cluster);
+        context.addService(leaders, true, true);
+        boolean alone = leadership instanceof Leadership.Solo;
+        // Alone, this instance makes every call of the account; among others, the one whose poll route asked within
+        // two intervals and a second (the route runs on the account's leader only) makes them.
         ApiBudget apiBudget = new ApiBudget(clock, metrics, settings.rateLimitPerMinute(), settings.retryShare(),
-                Duration.ofMillis(settings.backoffBaseMillis()), Duration.ofMillis(settings.backoffMaxMillis()));
+                Duration.ofMillis(settings.backoffBaseMillis()), Duration.ofMillis(settings.backoffMaxMillis()),
+                alone ? null : Duration.ofMillis(2 * settings.pollIntervalMillis() + 1000));
         // the publisher while the bus is down: 1 s, 2 s, 4 s ... with jitter, capped
         FailurePause busPause = new FailurePause(clock, ExponentialBackoff.withJitter(Duration.ofSeconds(1),
                 Duration.ofMillis(settings.service().eventsBackoffMaxMillis())));
@@ -160,14 +170,8 @@ public class JobsConfiguration implements CamelConfiguration {
         // Readiness checks, picked up from the registry by camel-health and served at /observe/health/ready.
         Duration maxPollAge = Duration.ofMillis(settings.service().maxPollAgeMillis());
         registry.bind("databaseCheck", new DatabaseCheck(databaseProbe));
-        Leadership leadership = settings.service().leadership();
-        CamelClusterService cluster = leadership.service(memberId());
-        context.addService(cluster, true, true);
-        LeadershipWatch leaders = new LeadershipWatch(context, cluster);
-        context.addService(leaders, true, true);
         registry.bind("leadershipCheck", new LeadershipCheck(leaders, leadership.describe()));
-        // Alone, this instance is the one that polls, from its start; among others, only while it leads the account.
-        BooleanSupplier pollsHere = leadership instanceof Leadership.Solo ? () -> true : () -> leads(context, leaders, POLL_ROUTE);
+        BooleanSupplier pollsHere = alone ? () -> true : () -> leads(context, leaders, POLL_ROUTE);
         registry.bind("apiCheck", new ApiCheck(pollWatch, apiBudget, clock, maxPollAge, settings.baseUrl(), pollsHere));
         registry.bind("busCheck", new BusCheck(busPause, databaseProbe::pendingEvents,
                 eventsUri.isEmpty() ? "log" : eventsUri));
