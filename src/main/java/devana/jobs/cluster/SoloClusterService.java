@@ -19,9 +19,10 @@ import org.apache.camel.support.cluster.AbstractCamelClusterView;
  * is locked or shared: a second instance configured this way leads too, and only the database keeps the two
  * from doing a thing twice.
  * <p>
- * Like the other services, it takes a group's leadership on a thread of its own, just after the group's first
- * route starts: the master: consumer starts its timer on that thread (a second or more), not on the one that
- * starts every route of the context in turn.
+ * Like the other services, it takes a group's leadership on a thread of its own, once every route of the context
+ * has started: the master: consumer starts its timer on that thread (a second later), not on the one that starts
+ * the routes in turn, and no tick reaches a route whose steps are not started yet. It steps down when the
+ * context begins to stop, so that each timer stops before its route does.
  */
 final class SoloClusterService extends AbstractCamelClusterService<SoloClusterService.View> {
 
