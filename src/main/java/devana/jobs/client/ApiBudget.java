@@ -96,7 +96,7 @@ public class ApiBudget {
         Instant now = clock.instant();
         if (caller == Caller.POLL) {
             lastPollAsked = now;
-        } else if (leaderWindow != null && (lastPollAsked == null || lastPollAsked.plus(leaderWindow).isBefore(now))) {
+        } else if (!pollsHere(now)) {
             throw new BudgetSpentException("this instance does not poll this account now: the one that does makes its calls");
         }
         if (pause.isPaused()) {
@@ -108,6 +108,18 @@ public class ApiBudget {
             throw new BudgetSpentException("the " + tag + " share of the Devana API budget is spent for this minute");
         }
         metrics.counter("devana.api.requests", "caller", tag).increment();
+    }
+
+    /**
+     * Whether this instance is the one that polls the key's account now: always when it makes every call of its
+     * key, else when its poll route asked within the leader window (the route runs on the account's leader only).
+     */
+    public synchronized boolean pollsHere() {
+        return pollsHere(clock.instant());
+    }
+
+    private boolean pollsHere(Instant now) {
+        return leaderWindow == null || (lastPollAsked != null && !lastPollAsked.plus(leaderWindow).isBefore(now));
     }
 
     /** Requests still allowed to the caller in the current rolling minute. */

@@ -34,10 +34,6 @@ public final class LeadershipWatch extends ServiceSupport {
         return leads;
     }
 
-    public boolean leads(String group) {
-        return leads.getOrDefault(group, false);
-    }
-
     /** The member id the cluster service gives this instance. */
     public String member() {
         return service.getId();

@@ -47,11 +47,8 @@ import java.net.BindException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
-import org.apache.camel.Route;
-import org.apache.camel.component.master.MasterEndpoint;
 import org.apache.camel.cluster.CamelClusterService;
 import org.apache.camel.spi.PropertiesComponent;
 import org.apache.camel.spi.Registry;
@@ -67,8 +64,6 @@ import org.slf4j.LoggerFactory;
 public class JobsConfiguration implements CamelConfiguration {
 
     private static final Logger LOG = LoggerFactory.getLogger(JobsConfiguration.class);
-    /** The poll route (routes/poll.camel.yaml), whose leadership says whether the API's readiness is this instance's. */
-    private static final String POLL_ROUTE = "poll-devana-jobs-every-interval";
 
     @Override
     public void configure(CamelContext context) throws Exception {
@@ -111,7 +106,7 @@ public class JobsConfiguration implements CamelConfiguration {
         RepeatedFailures repeats = new RepeatedFailures(clock);
         Transactions tx = new Transactions(dataSource);
         CloudEvents events = new CloudEvents(settings.baseUrl(), mapper);
-        // Leader election: the cluster service, and what this instance leads as the probes read it.
+        // Leader election: the cluster service, and what this instance leads as readiness reads it.
         Leadership leadership = settings.service().leadership();
         CamelClusterService cluster = leadership.service(memberId());
         context.addService(cluster, true, true);
@@ -171,8 +166,7 @@ public class JobsConfiguration implements CamelConfiguration {
         Duration maxPollAge = Duration.ofMillis(settings.service().maxPollAgeMillis());
         registry.bind("databaseCheck", new DatabaseCheck(databaseProbe));
         registry.bind("leadershipCheck", new LeadershipCheck(leaders, leadership.describe()));
-        BooleanSupplier pollsHere = alone ? () -> true : () -> leads(context, leaders, POLL_ROUTE);
-        registry.bind("apiCheck", new ApiCheck(pollWatch, apiBudget, clock, maxPollAge, settings.baseUrl(), pollsHere));
+        registry.bind("apiCheck", new ApiCheck(pollWatch, apiBudget, clock, maxPollAge, settings.baseUrl()));
         registry.bind("busCheck", new BusCheck(busPause, databaseProbe::pendingEvents,
                 eventsUri.isEmpty() ? "log" : eventsUri));
         LOG.info("devana-jobs: polling {} every {} ms ({}), at most {} API requests/min ({}% kept for retries), "
@@ -193,18 +187,6 @@ public class JobsConfiguration implements CamelConfiguration {
         if (viewerLogin != null && viewerLogin.indexOf(':') > 0) {
             Secrets.remember(viewerLogin.substring(viewerLogin.indexOf(':') + 1));
         }
-    }
-
-    /**
-     * Whether this instance runs the route now: a master: route runs only on the leader of its group (the group is
-     * named in the route's URI, its one home); any other route runs wherever it is started.
-     */
-    private static boolean leads(CamelContext context, LeadershipWatch leaders, String routeId) {
-        Route route = context.getRoute(routeId);
-        if (route == null) {
-            return false;
-        }
-        return !(route.getEndpoint() instanceof MasterEndpoint master) || leaders.leads(master.getNamespace());
     }
 
     /** This instance among others: its host and process, as the cluster services and readiness name it. */

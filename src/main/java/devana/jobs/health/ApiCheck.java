@@ -5,14 +5,13 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
 import org.apache.camel.health.HealthCheckResultBuilder;
 
 /**
  * Readiness: the Devana API was polled successfully (every page of a cycle read) no longer than
  * {@code maxAge} ago. A wrong key, an unreachable API or a long 429 pause turns it DOWN. (Messages
- * carry no URL: the health endpoint escapes slashes twice; the URL is in the details.) An instance that does not lead
- * the account's polling (another was elected, see LeadershipCheck) has nothing to answer for: UP, and it says so.
+ * carry no URL: the health endpoint escapes slashes twice; the URL is in the details.) An instance that does not poll
+ * the account now (another leads it: ApiBudget.pollsHere) has nothing to answer for: UP, and it says so.
  */
 public class ApiCheck extends ReadinessCheck {
 
@@ -21,16 +20,14 @@ public class ApiCheck extends ReadinessCheck {
     private final Clock clock;
     private final Duration maxAge;
     private final String baseUrl;
-    private final BooleanSupplier pollsHere;
 
-    public ApiCheck(PollWatch polls, ApiBudget budget, Clock clock, Duration maxAge, String baseUrl, BooleanSupplier pollsHere) {
+    public ApiCheck(PollWatch polls, ApiBudget budget, Clock clock, Duration maxAge, String baseUrl) {
         super("devana-api");
         this.polls = polls;
         this.budget = budget;
         this.clock = clock;
         this.maxAge = maxAge;
         this.baseUrl = baseUrl;
-        this.pollsHere = pollsHere;
     }
 
     @Override
@@ -39,7 +36,7 @@ public class ApiCheck extends ReadinessCheck {
         Instant last = polls.lastSuccess();
         builder.detail("api.url", baseUrl);
         builder.detail("poll.max.age.seconds", maxAge.toSeconds());
-        if (!pollsHere.getAsBoolean()) {
+        if (!budget.pollsHere()) {
             builder.detail("polls.here", false);
             builder.message("another instance leads the polling of this account").up();
             return;
