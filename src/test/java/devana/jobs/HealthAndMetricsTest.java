@@ -97,16 +97,16 @@ class HealthAndMetricsTest extends AppOnEmulatorTest {
         assertThat(scrape.statusCode()).isEqualTo(200);
         assertThat(scrape.headers().firstValue("Content-Type")).hasValueSatisfying(ct -> assertThat(ct).startsWith("text/plain"));
         String text = scrape.body();
-        assertThat(value(text, "devana_jobs_observed_total", "source=\"poll\",status=\"DONE\",type=\"EMBEDDING\"")).isGreaterThanOrEqualTo(2);
-        assertThat(value(text, "devana_jobs_transitions_total", "status=\"IN_PROGRESS\",type=\"IMPORT\"")).isEqualTo(1);
-        assertThat(value(text, "devana_retries_total", "outcome=\"REQUESTED\",type=\"EXTRACTION\"")).isEqualTo(1);
-        assertThat(value(text, "devana_jobs_completions_total", "type=\"EMBEDDING\"")).isEqualTo(1);
+        assertThat(value(text, "devana_jobs_observed_total", "account=\"default\",source=\"poll\",status=\"DONE\",type=\"EMBEDDING\"")).isGreaterThanOrEqualTo(2);
+        assertThat(value(text, "devana_jobs_transitions_total", "account=\"default\",status=\"IN_PROGRESS\",type=\"IMPORT\"")).isEqualTo(1);
+        assertThat(value(text, "devana_retries_total", "account=\"default\",outcome=\"REQUESTED\",type=\"EXTRACTION\"")).isEqualTo(1);
+        assertThat(value(text, "devana_jobs_completions_total", "account=\"default\",type=\"EMBEDDING\"")).isEqualTo(1);
         assertThat(value(text, "devana_events_published_total", "")).isGreaterThanOrEqualTo(4);
         assertThat(value(text, "devana_events_pending", "")).isGreaterThanOrEqualTo(0);
-        assertThat(value(text, "devana_api_responses_total", "status=\"200\"")).isGreaterThanOrEqualTo(2);
-        assertThat(value(text, "devana_api_responses_total", "status=\"202\"")).isEqualTo(1);
-        assertThat(value(text, "devana_poll_duration_seconds_count", "")).isGreaterThanOrEqualTo(2);
-        double budget = value(text, "devana_api_budget_remaining", "");
+        assertThat(value(text, "devana_api_responses_total", "account=\"default\",status=\"200\"")).isGreaterThanOrEqualTo(2);
+        assertThat(value(text, "devana_api_responses_total", "account=\"default\",status=\"202\"")).isEqualTo(1);
+        assertThat(value(text, "devana_poll_duration_seconds_count", "account=\"default\"")).isGreaterThanOrEqualTo(2);
+        double budget = value(text, "devana_api_budget_remaining", "account=\"default\"");
         assertThat(budget).isLessThanOrEqualTo(100 - 3).isGreaterThan(50);
     }
 
@@ -120,8 +120,8 @@ class HealthAndMetricsTest extends AppOnEmulatorTest {
         await().atMost(CYCLES).until(() -> app.counter("devana.jobs.observed") >= 1);
 
         String text = Http.get(app.url("/observe/metrics")).body();
-        assertThat(value(text, "devana_jobs_invalid_total", "reason=\"progress\"")).isGreaterThanOrEqualTo(1);
-        assertThat(value(text, "devana_jobs_invalid_total", "reason=\"unreadable\"")).isGreaterThanOrEqualTo(1);
+        assertThat(value(text, "devana_jobs_invalid_total", "account=\"default\",reason=\"progress\"")).isGreaterThanOrEqualTo(1);
+        assertThat(value(text, "devana_jobs_invalid_total", "account=\"default\",reason=\"unreadable\"")).isGreaterThanOrEqualTo(1);
     }
 
     private long getJobsRequests() {

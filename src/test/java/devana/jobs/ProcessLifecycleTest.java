@@ -126,7 +126,7 @@ class ProcessLifecycleTest {
         process = launch(Map.of("DEVANA_BASE_URL", "http://127.0.0.1:" + nobodyListens, "CAMEL_SERVER_PORT", String.valueOf(port),
                 "DEVANA_BACKOFF_BASE", "100", "DEVANA_BACKOFF_MAX", "200"), log);
         await().atMost(Duration.ofSeconds(40)).ignoreExceptions().until(() ->
-                metric(port, "devana_cycle_failures_total{kind=\"api-unreachable\"}") >= 3);
+                metric(port, "devana_cycle_failures_total{account=\"default\",kind=\"api-unreachable\"}") >= 3);
         assertThat(process.isAlive()).isTrue();
         assertThat(Files.readString(log)).as("one line for the failure that repeats every cycle (once a minute), no stack trace")
                 .contains("cycle abandoned (poll-devana-jobs-every-interval): cannot reach the Devana API: HttpHostConnectException")

@@ -3,6 +3,7 @@ package devana.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.ServerSocket;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -83,5 +84,41 @@ class StartupRefusalsTest extends AppOnEmulatorTest {
             assertThat(log.text()).contains("database jdbc:h2:file:").contains("(parameters not shown)")
                     .doesNotContain("db-pass-in-url-7f3e");
         }
+    }
+
+    @Test
+    void refuses_an_account_name_that_could_not_be_part_of_a_path_an_env_name_or_a_lease() throws Exception {
+        for (String accounts : List.of("default,Acme", "default,acme/../x", "default,acme,acme", "default,-acme", "default,")) {
+            Map<String, String> settings = RunningApp.settings(emulator, dataDir);
+            settings.put("devana.accounts", accounts);
+
+            String failure = RunningApp.startupFailure(settings);
+
+            assertThat(failure).as(accounts).contains("devana.accounts (DEVANA_ACCOUNTS) names");
+        }
+    }
+
+    @Test
+    void refuses_an_account_with_a_base_url_and_no_key_and_names_its_variable() throws Exception {
+        Map<String, String> settings = RunningApp.settings(emulator, dataDir);
+        settings.put("devana.accounts", "default,bu-east");
+        settings.put("devana.accounts.bu-east.base-url", "https://api.devana.ai");
+
+        String failure = RunningApp.startupFailure(settings);
+
+        assertThat(failure).contains("account bu-east of devana.accounts has no API key")
+                .contains("DEVANA_ACCOUNTS_BU_EAST_API_KEY");
+    }
+
+    @Test
+    void refuses_a_short_webhook_secret_of_another_account_and_names_its_variable() throws Exception {
+        Map<String, String> settings = RunningApp.settings(emulator, dataDir);
+        settings.put("devana.accounts", "default,acme");
+        settings.put("devana.accounts.acme.api-key", "k");
+        settings.put("devana.accounts.acme.webhook-secret", "tiny-s3cret");
+
+        String failure = RunningApp.startupFailure(settings);
+
+        assertThat(failure).contains("DEVANA_ACCOUNTS_ACME_WEBHOOK_SECRET").doesNotContain("tiny-s3cret");
     }
 }

@@ -1,5 +1,6 @@
 package devana.jobs.client;
 
+import devana.jobs.contract.AccountName;
 import devana.jobs.contract.MetricTags;
 import devana.jobs.pacing.ExponentialBackoff;
 import devana.jobs.pacing.FailurePause;
@@ -47,6 +48,7 @@ public class ApiBudget {
 
     private final Clock clock;
     private final MeterRegistry metrics;
+    private final String account;
     private final int perMinute;
     private final int pollLimit;
     private final int retryLimit;
@@ -60,27 +62,29 @@ public class ApiBudget {
     /** The budget of an instance that makes every call of its key (alone, or the wait command). */
     public ApiBudget(Clock clock, MeterRegistry metrics, int perMinute, double retryShare,
                      Duration backoffBase, Duration backoffMax) {
-        this(clock, metrics, perMinute, retryShare, backoffBase, backoffMax, null);
+        this(AccountName.DEFAULT, clock, metrics, perMinute, retryShare, backoffBase, backoffMax, null);
     }
 
     /**
+     * The budget of {@code account}'s key (its meters carry the account's name).
      * @param leaderWindow among several instances, how recently a poll must have been asked here for a retry to
      *                     be sent here; null when this instance makes every call of its key
      */
-    public ApiBudget(Clock clock, MeterRegistry metrics, int perMinute, double retryShare,
+    public ApiBudget(String account, Clock clock, MeterRegistry metrics, int perMinute, double retryShare,
                      Duration backoffBase, Duration backoffMax, Duration leaderWindow) {
         this.leaderWindow = leaderWindow;
         this.clock = clock;
         this.metrics = metrics;
+        this.account = account;
         this.perMinute = perMinute;
         this.retryLimit = Math.max(1, (int) Math.round(perMinute * retryShare));
         this.pollLimit = Math.max(1, perMinute - retryLimit);
         this.pause = new FailurePause(clock, ExponentialBackoff.withJitter(backoffBase, backoffMax));
-        Gauge.builder("devana.api.budget.left", this, budget -> budget.left(Caller.POLL)).tag("caller", "poll").register(metrics);
-        Gauge.builder("devana.api.budget.left", this, budget -> budget.left(Caller.RETRY)).tag("caller", "retry").register(metrics);
+        Gauge.builder("devana.api.budget.left", this, budget -> budget.left(Caller.POLL)).tag("account", account).tag("caller", "poll").register(metrics);
+        Gauge.builder("devana.api.budget.left", this, budget -> budget.left(Caller.RETRY)).tag("account", account).tag("caller", "retry").register(metrics);
         Gauge.builder("devana.api.budget.remaining", this, ApiBudget::remaining)
                 .description("Devana API requests left in the rolling minute, counted by the answers received")
-                .register(metrics);
+                .tag("account", account).register(metrics);
     }
 
     public boolean isPaused() {
@@ -104,10 +108,10 @@ public class ApiBudget {
         }
         String tag = caller.name().toLowerCase();
         if (!window(caller).tryAdd(now, caller == Caller.POLL ? pollLimit : retryLimit)) {
-            metrics.counter("devana.api.budget.denied", "caller", tag).increment();
+            metrics.counter("devana.api.budget.denied", "account", account, "caller", tag).increment();
             throw new BudgetSpentException("the " + tag + " share of the Devana API budget is spent for this minute");
         }
-        metrics.counter("devana.api.requests", "caller", tag).increment();
+        metrics.counter("devana.api.requests", "account", account, "caller", tag).increment();
     }
 
     /**
@@ -137,13 +141,13 @@ public class ApiBudget {
      * 429 pauses every caller for its Retry-After; 5xx, 401 and 403 pause every caller with backoff.
      */
     synchronized void answered(int status, UnaryOperator<String> header) {
-        metrics.counter("devana.api.responses", "status", MetricTags.httpStatus(status)).increment();
+        metrics.counter("devana.api.responses", "account", account, "status", MetricTags.httpStatus(status)).increment();
         answers.add(clock.instant());
         if (status >= 200 && status < 300) {
             pause.succeeded();
             return;
         }
-        metrics.counter("devana.api.failures", "status", MetricTags.httpStatus(status)).increment();
+        metrics.counter("devana.api.failures", "account", account, "status", MetricTags.httpStatus(status)).increment();
         if (status == 429) {
             Duration wait = retryAfter(header.apply("Retry-After"));
             Instant until = pause.atLeast(wait);
@@ -156,7 +160,7 @@ public class ApiBudget {
 
     /** No answer: the connection failed, or timed out. Every caller pauses with backoff. */
     synchronized void unreachable(IOException failure) {
-        metrics.counter("devana.api.failures", "status", failure.getClass().getSimpleName()).increment();
+        metrics.counter("devana.api.failures", "account", account, "status", failure.getClass().getSimpleName()).increment();
         pause.failed();
     }
 

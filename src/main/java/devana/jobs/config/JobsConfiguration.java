@@ -3,37 +3,38 @@ package devana.jobs.config;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import devana.jobs.client.ApiBudget;
-import devana.jobs.client.DevanaApiClient;
-import devana.jobs.poll.PollPlanner;
-import devana.jobs.views.DashboardAssets;
-import devana.jobs.views.ViewerLogin;
 import devana.emulator.DevanaEmulator;
 import devana.emulator.EmulatorOptions;
-import devana.jobs.errors.FailureReport;
-import devana.jobs.errors.LogMasking;
-import devana.jobs.text.OneLine;
-import devana.jobs.text.RepeatedFailures;
-import devana.jobs.text.Secrets;
+import devana.jobs.client.ApiBudget;
+import devana.jobs.client.DevanaApiClient;
 import devana.jobs.cluster.Leadership;
 import devana.jobs.cluster.LeadershipWatch;
+import devana.jobs.errors.FailureReport;
+import devana.jobs.errors.LogMasking;
 import devana.jobs.events.CloudEventBindings;
 import devana.jobs.events.CloudEvents;
 import devana.jobs.events.OutboxClaim;
 import devana.jobs.health.ApiCheck;
-import devana.jobs.pacing.ExponentialBackoff;
-import devana.jobs.pacing.FailurePause;
 import devana.jobs.health.BusCheck;
 import devana.jobs.health.DatabaseCheck;
 import devana.jobs.health.DatabaseProbe;
 import devana.jobs.health.LeadershipCheck;
 import devana.jobs.health.PollWatch;
 import devana.jobs.http.RawRequests;
+import devana.jobs.pacing.ExponentialBackoff;
+import devana.jobs.pacing.FailurePause;
+import devana.jobs.poll.PollPlanner;
 import devana.jobs.retry.RetryPolicy;
 import devana.jobs.state.JobLedger;
 import devana.jobs.state.Transactions;
+import devana.jobs.text.OneLine;
+import devana.jobs.text.RepeatedFailures;
+import devana.jobs.text.Secrets;
+import devana.jobs.views.AccountFilter;
+import devana.jobs.views.DashboardAssets;
 import devana.jobs.views.JobStatistics;
 import devana.jobs.views.TrackedJobs;
+import devana.jobs.views.ViewerLogin;
 import devana.jobs.webhook.WebhookReceiver;
 import devana.jobs.webhook.WebhookSignature;
 import io.micrometer.core.instrument.Gauge;
@@ -46,7 +47,11 @@ import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.StringJoiner;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.cluster.CamelClusterService;
@@ -69,27 +74,45 @@ public class JobsConfiguration implements CamelConfiguration {
     public void configure(CamelContext context) throws Exception {
         PropertiesComponent properties = context.getPropertiesComponent();
         Settings settings = Settings.read(properties);
-        String webhookSecret = settings.service().webhookSecret();
         String viewerLogin = settings.service().viewerLogin();
-        rememberSecrets(settings, webhookSecret, viewerLogin);
+        rememberSecrets(settings, viewerLogin);
         LogMasking.install();
-        String refusal = WebhookSignature.refusal(webhookSecret);
-        if (refusal != null) {
-            throw new Settings.InvalidSettingException("devana.webhook.secret (DEVANA_WEBHOOK_SECRET) " + refusal);
-        }
-        long serverPort = settings.service().serverPort();
-        if (settings.embedded()) {
-            DevanaEmulator emulator = startEmulator(settings);
-            stopOnShutdown(context, "emulator", emulator::close);
-            settings = settings.withApi(emulator.baseUrl(), emulator.apiKey());
-            LOG.info("No devana.base-url set: running against the embedded Devana emulator at {} "
-                    + "(set DEVANA_BASE_URL and DEVANA_API_KEY for the real API)", emulator.baseUrl());
-            if (webhookSecret != null) {
-                // the whole loop in the demo: the emulator pushes signed webhooks to this app's receiver
-                emulator.sendWebhooks("http://127.0.0.1:" + serverPort + "/webhook/job-status", webhookSecret);
+        for (AccountSettings account : settings.accounts()) {
+            String refusal = WebhookSignature.refusal(account.webhookSecret());
+            if (refusal != null) {
+                String key = AccountSettings.key(account.name(), "webhook-secret");
+                throw new Settings.InvalidSettingException(key + " (" + Settings.variable(key) + ") " + refusal);
             }
         }
-        properties.addOverrideProperty("devana.base-url", settings.baseUrl());
+        long serverPort = settings.service().serverPort();
+        // an account without a base URL runs against an embedded emulator of its own (the default one on
+        // devana.emulator.port, the next ones on the ports after it)
+        List<AccountSettings> running = new ArrayList<>();
+        int emulators = 0;
+        for (AccountSettings account : settings.accounts()) {
+            if (account.embedded()) {
+                DevanaEmulator emulator = startEmulator(settings.emulatorPort() + emulators++);
+                stopOnShutdown(context, "emulator", emulator::close);
+                LOG.info("No base URL for account {}: running it against an embedded Devana emulator at {} (set {} and {} "
+                        + "for the real API)", account.name(), emulator.baseUrl(),
+                        Settings.variable(AccountSettings.key(account.name(), "base-url")),
+                        Settings.variable(AccountSettings.key(account.name(), "api-key")));
+                if (account.webhookSecret() != null) {
+                    // the whole loop in the demo: the emulator pushes signed webhooks to this app's receiver
+                    emulator.sendWebhooks("http://127.0.0.1:" + serverPort + AccountRoutes.webhookPath(account.name()),
+                            account.webhookSecret());
+                }
+                account = account.withApi(emulator.baseUrl(), emulator.apiKey());
+                if (account.isDefault()) {
+                    settings = settings.withApi(emulator.baseUrl(), emulator.apiKey());
+                }
+            }
+            running.add(account);
+        }
+        settings = settings.withAccounts(running);
+        if (settings.baseUrl() != null) {
+            properties.addOverrideProperty("devana.base-url", settings.baseUrl());
+        }
         properties.addOverrideProperty("jobs.webhook.replay-retention-hours", String.valueOf(settings.service().replayRetentionHours()));
 
         HikariDataSource dataSource = dataSource(settings);
@@ -105,7 +128,9 @@ public class JobsConfiguration implements CamelConfiguration {
         PrometheusMeterRegistry metrics = metricsRegistry(registry);
         RepeatedFailures repeats = new RepeatedFailures(clock);
         Transactions tx = new Transactions(dataSource);
-        CloudEvents events = new CloudEvents(settings.baseUrl(), mapper);
+        Map<String, String> baseUrls = new LinkedHashMap<>();
+        settings.accounts().forEach(account -> baseUrls.put(account.name(), account.baseUrl()));
+        CloudEvents events = new CloudEvents(baseUrls, mapper);
         // Leader election: the cluster service, and what this instance leads as readiness reads it.
         Leadership leadership = settings.service().leadership();
         CamelClusterService cluster = leadership.service(memberId());
@@ -113,15 +138,9 @@ public class JobsConfiguration implements CamelConfiguration {
         LeadershipWatch leaders = new LeadershipWatch(context, cluster);
         context.addService(leaders, true, true);
         boolean alone = leadership instanceof Leadership.Solo;
-        // Alone, this instance makes every call of the account; among others, the one whose poll route asked within
-        // two intervals and a second (the route runs on the account's leader only) makes them.
-        ApiBudget apiBudget = new ApiBudget(clock, metrics, settings.rateLimitPerMinute(), settings.retryShare(),
-                Duration.ofMillis(settings.backoffBaseMillis()), Duration.ofMillis(settings.backoffMaxMillis()),
-                alone ? null : Duration.ofMillis(2 * settings.pollIntervalMillis() + 1000));
         // the publisher while the bus is down: 1 s, 2 s, 4 s ... with jitter, capped
         FailurePause busPause = new FailurePause(clock, ExponentialBackoff.withJitter(Duration.ofSeconds(1),
                 Duration.ofMillis(settings.service().eventsBackoffMaxMillis())));
-        PollWatch pollWatch = new PollWatch(clock);
         // what the readiness checks and this gauge ask the database, bounded in time (see DatabaseProbe)
         DatabaseProbe databaseProbe = new DatabaseProbe(dataSource);
         stopOnShutdown(context, "database probe", databaseProbe::close);
@@ -136,54 +155,99 @@ public class JobsConfiguration implements CamelConfiguration {
         registry.bind("settings", settings);
         registry.bind("dataSource", dataSource);
         registry.bind("metricsRegistry", metrics);
-        // the routes' Devana endpoints name one of these two: which share of the budget their calls draw from
-        registry.bind("devanaPollClient", new DevanaApiClient(settings.apiKey(), settings.baseUrl(), apiBudget, ApiBudget.Caller.POLL));
-        registry.bind("devanaRetryClient", new DevanaApiClient(settings.apiKey(), settings.baseUrl(), apiBudget, ApiBudget.Caller.RETRY));
         JobLedger ledger = new JobLedger(tx, events, mapper, metrics, clock, repeats);
-        registry.bind("apiBudget", apiBudget);
-        registry.bind("failureReport", new FailureReport(metrics, repeats));
+        Map<String, String> keyVariables = new LinkedHashMap<>();
+        settings.accounts().forEach(account ->
+                keyVariables.put(account.name(), Settings.variable(AccountSettings.key(account.name(), "api-key"))));
+        registry.bind("failureReport", new FailureReport(metrics, repeats, keyVariables));
         registry.bind("jobLedger", ledger);
-        registry.bind("pollPlanner", new PollPlanner(mapper, ledger, clock, settings.incrementalPolling(),
-                Duration.ofMillis(settings.fullScanMillis())));
         registry.bind("retryPolicy", new RetryPolicy(tx, events, mapper, metrics, clock, settings.maxAttempts()));
         registry.bind("busPause", busPause);
         registry.bind("outboxClaim", new OutboxClaim(dataSource));
         String eventsUri = settings.service().eventsUri();
         registry.bind("cloudEventBindings", new CloudEventBindings(eventsUri, mapper));
-        registry.bind("pollWatch", pollWatch);
         registry.bind("dashboardAssets", new DashboardAssets());
         try {
             registry.bind("viewerLogin", new ViewerLogin(viewerLogin, metrics));
         } catch (IllegalArgumentException e) {
             throw new Settings.InvalidSettingException(e.getMessage());
         }
-        registry.bind("trackedJobs", new TrackedJobs(dataSource, mapper));
-        registry.bind("jobStatistics", new JobStatistics(dataSource, mapper, clock, pollWatch));
-        WebhookReceiver webhooks = new WebhookReceiver(webhookSecret, mapper, metrics, rawRequests, clock, repeats);
-        registry.bind("webhookReceiver", webhooks);
-
-        // Readiness checks, picked up from the registry by camel-health and served at /observe/health/ready.
+        registry.bind("trackedJobs", new TrackedJobs(dataSource, mapper,
+                new AccountFilter(settings.accounts().stream().map(AccountSettings::name).toList())));
+        // Each account's own beans, named after it (the account's routes name them: pollPlanner-<account> ...), and
+        // its readiness check (camel-health picks the checks up from the registry, /observe/health/ready serves them).
         Duration maxPollAge = Duration.ofMillis(settings.service().maxPollAgeMillis());
+        Map<String, PollWatch> pollWatches = new LinkedHashMap<>();
+        List<String> webhooksOn = new ArrayList<>();
+        for (AccountSettings account : settings.accounts()) {
+            String name = account.name();
+            // Alone, this instance makes every call of the account; among others, the one whose poll route asked within
+            // two intervals and a second (the route runs on the account's leader only) makes them.
+            ApiBudget budget = new ApiBudget(name, clock, metrics, settings.rateLimitPerMinute(), settings.retryShare(),
+                    Duration.ofMillis(settings.backoffBaseMillis()), Duration.ofMillis(settings.backoffMaxMillis()),
+                    alone ? null : Duration.ofMillis(2 * settings.pollIntervalMillis() + 1000));
+            registry.bind("apiBudget-" + name, budget);
+            // the account's Devana endpoints name one of these two: which share of its budget their calls draw from
+            registry.bind("devanaPollClient-" + name, new DevanaApiClient(account.apiKey(), account.baseUrl(), budget, ApiBudget.Caller.POLL));
+            registry.bind("devanaRetryClient-" + name, new DevanaApiClient(account.apiKey(), account.baseUrl(), budget, ApiBudget.Caller.RETRY));
+            PollWatch pollWatch = new PollWatch(clock);
+            pollWatches.put(name, pollWatch);
+            registry.bind("pollWatch-" + name, pollWatch);
+            registry.bind("pollPlanner-" + name, new PollPlanner(mapper, ledger, clock, name, settings.incrementalPolling(),
+                    Duration.ofMillis(settings.fullScanMillis())));
+            WebhookReceiver webhooks = new WebhookReceiver(name, account.webhookSecret(),
+                    Settings.variable(AccountSettings.key(name, "webhook-secret")), mapper, metrics, rawRequests, clock, repeats);
+            registry.bind("webhookReceiver-" + name, webhooks);
+            if (webhooks.enabled()) {
+                webhooksOn.add(name);
+            }
+            registry.bind("apiCheck-" + name, new ApiCheck(name, pollWatch, budget, clock, maxPollAge, account.baseUrl()));
+        }
+        // the one the webhooks' error handler (a route configuration, shared) answers with: it counts the push for the
+        // account the route set
+        registry.bind("webhookReceiver", registry.lookupByName("webhookReceiver-" + settings.accounts().get(0).name()));
+        registry.bind("accountRoutes", new AccountRoutes(settings.accounts()));
+        registry.bind("jobStatistics", new JobStatistics(dataSource, mapper, clock, pollWatches));
         registry.bind("databaseCheck", new DatabaseCheck(databaseProbe));
         registry.bind("leadershipCheck", new LeadershipCheck(leaders, leadership.describe()));
-        registry.bind("apiCheck", new ApiCheck(pollWatch, apiBudget, clock, maxPollAge, settings.baseUrl()));
         registry.bind("busCheck", new BusCheck(busPause, databaseProbe::pendingEvents,
                 eventsUri.isEmpty() ? "log" : eventsUri));
         LOG.info("devana-jobs: polling {} every {} ms ({}), at most {} API requests/min ({}% kept for retries), "
                         + "at most {} retries per target, database {}, webhook {}, leader election {}",
-                settings.baseUrl(), settings.pollIntervalMillis(), settings.incrementalPolling() ? "incremental" : "full scans",
+                accountsForDisplay(settings.accounts()), settings.pollIntervalMillis(), settings.incrementalPolling() ? "incremental" : "full scans",
                 settings.rateLimitPerMinute(), Math.round(settings.retryShare() * 100), settings.maxAttempts(),
-                settings.dbUrlForDisplay(), webhooks.enabled() ? "on" : "off (no DEVANA_WEBHOOK_SECRET)",
+                settings.dbUrlForDisplay(), webhookState(settings, webhooksOn),
                 leadership.describe());
         LOG.info("dashboard at http://localhost:{}/ (also /api/stats, /api/jobs, /webhook/job-status, /observe/health, "
                 + "/observe/metrics)", serverPort);
     }
 
+    /** The accounts polled, as the start line shows them: the base URL alone for the default account only. */
+    private static String accountsForDisplay(List<AccountSettings> accounts) {
+        if (accounts.size() == 1 && accounts.get(0).isDefault()) {
+            return accounts.get(0).baseUrl();
+        }
+        StringJoiner shown = new StringJoiner(", ", accounts.size() + " accounts (", ")");
+        accounts.forEach(account -> shown.add(account.name() + " at " + account.baseUrl()));
+        return shown.toString();
+    }
+
+    private static String webhookState(Settings settings, List<String> on) {
+        if (on.isEmpty()) {
+            return settings.accounts().size() == 1 && settings.accounts().get(0).isDefault()
+                    ? "off (no DEVANA_WEBHOOK_SECRET)" : "off (no account has a webhook secret)";
+        }
+        return on.size() == settings.accounts().size() && on.size() == 1 ? "on" : "on for " + String.join(", ", on);
+    }
+
     /** Every secret the process was given, so that no text leaving it can carry one (see Secrets). */
-    private static void rememberSecrets(Settings settings, String webhookSecret, String viewerLogin) {
+    private static void rememberSecrets(Settings settings, String viewerLogin) {
         Secrets.remember(settings.apiKey());
         Secrets.remember(settings.dbPassword());
-        Secrets.remember(webhookSecret);
+        for (AccountSettings account : settings.accounts()) {
+            Secrets.remember(account.apiKey());
+            Secrets.remember(account.webhookSecret());
+        }
         if (viewerLogin != null && viewerLogin.indexOf(':') > 0) {
             Secrets.remember(viewerLogin.substring(viewerLogin.indexOf(':') + 1));
         }
@@ -202,12 +266,12 @@ public class JobsConfiguration implements CamelConfiguration {
         return OneLine.printable(host, 60).replaceAll("[^A-Za-z0-9.-]", "-") + "-" + ProcessHandle.current().pid();
     }
 
-    private static DevanaEmulator startEmulator(Settings settings) {
+    private static DevanaEmulator startEmulator(int port) {
         try {
-            return DevanaEmulator.start(EmulatorOptions.demo().withPort(settings.emulatorPort()));
+            return DevanaEmulator.start(EmulatorOptions.demo().withPort(port));
         } catch (UncheckedIOException e) {
             if (e.getCause() instanceof BindException) {
-                throw new Settings.InvalidSettingException("port " + settings.emulatorPort() + " of the embedded emulator "
+                throw new Settings.InvalidSettingException("port " + port + " of the embedded emulator "
                         + "is in use: stop what listens there, or set devana.emulator.port (DEVANA_EMULATOR_PORT) to a free port");
             }
             throw e;

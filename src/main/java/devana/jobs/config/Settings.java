@@ -1,10 +1,16 @@
 package devana.jobs.config;
 
 import devana.jobs.cluster.Leadership;
+import devana.jobs.contract.AccountName;
 import devana.jobs.http.HttpLimits;
+import devana.jobs.text.OneLine;
 import devana.jobs.views.ViewerLogin;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.apache.camel.spi.PropertiesComponent;
 
@@ -17,7 +23,7 @@ import org.apache.camel.spi.PropertiesComponent;
 public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, int maxAttempts, int emulatorPort,
                        String dbUrl, String dbUser, String dbPassword, int dbPoolSize,
                        int rateLimitPerMinute, double retryShare, boolean incrementalPolling, long fullScanMillis,
-                       long backoffBaseMillis, long backoffMaxMillis, Service service) {
+                       long backoffBaseMillis, long backoffMaxMillis, Service service, List<AccountSettings> accounts) {
 
     /** The keys of the running service around the poller: its HTTP server, the bus, health, secrets. */
     public record Service(int serverPort, String webhookSecret, String viewerLogin, String eventsUri,
@@ -73,6 +79,7 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
                     + ": the API shows a job for 24 h after its creation and change detection needs its state until then; use 48 or more");
         }
         long replayRetention = replayRetentionHours(properties, stateRetention);
+        List<AccountSettings> accounts = accounts(properties, baseUrl == null ? null : baseUrl.replaceAll("/+$", ""), apiKey);
         String strategy = optional(properties, "devana.poll.strategy").orElse("");
         if (!strategy.equals("incremental") && !strategy.equals("full")) {
             throw new InvalidSettingException("devana.poll.strategy (DEVANA_POLL_STRATEGY) is '" + strategy
@@ -93,7 +100,50 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
                         optional(properties, "jobs.events.uri").orElse(""),
                         number(properties, "jobs.events.backoff-max"),
                         number(properties, "jobs.health.max-poll-age"),
-                        replayRetention, httpLimits(properties), leadership(properties)));
+                        replayRetention, httpLimits(properties), leadership(properties)), accounts);
+    }
+
+    /**
+     * The accounts of devana.accounts, in its order: the default one with today's keys, each other with its own
+     * (AccountSettings), its base URL the default's when unset, its API key required when it has a base URL.
+     */
+    private static List<AccountSettings> accounts(PropertiesComponent properties, String defaultUrl, String defaultKey) {
+        String list = required(properties, "devana.accounts");
+        List<String> names = new ArrayList<>();
+        for (String item : list.split(",", -1)) {
+            String name = item.trim();
+            if (!AccountName.isValid(name)) {
+                throw new InvalidSettingException("devana.accounts (DEVANA_ACCOUNTS) names '" + OneLine.printable(name, 40)
+                        + "': an account's name is 1 to " + AccountName.MAX_LENGTH + " lower-case letters and digits, words "
+                        + "joined by '-', starting with a letter (it becomes part of webhook paths, env names and Lease names)");
+            }
+            if (names.contains(name)) {
+                throw new InvalidSettingException("devana.accounts (DEVANA_ACCOUNTS) names '" + name + "' twice");
+            }
+            names.add(name);
+        }
+        Map<String, AccountSettings> accounts = new LinkedHashMap<>();
+        for (String name : names) {
+            if (AccountName.DEFAULT.equals(name)) {
+                accounts.put(name, new AccountSettings(name, defaultUrl, defaultKey,
+                        optional(properties, "devana.webhook.secret").orElse(null)));
+                continue;
+            }
+            String urlKey = AccountSettings.key(name, "base-url");
+            String url = optional(properties, urlKey).map(value -> value.replaceAll("/+$", "")).orElse(defaultUrl);
+            if (url != null && !url.startsWith("http://") && !url.startsWith("https://")) {
+                throw new InvalidSettingException(urlKey + " (" + variable(urlKey) + ") must start with http:// or https://");
+            }
+            String keyKey = AccountSettings.key(name, "api-key");
+            String key = optional(properties, keyKey).orElse(null);
+            if (url != null && key == null) {
+                throw new InvalidSettingException("account " + name + " of devana.accounts has no API key: set "
+                        + variable(keyKey) + " (never write the key in a file)");
+            }
+            accounts.put(name, new AccountSettings(name, url, key,
+                    optional(properties, AccountSettings.key(name, "webhook-secret")).orElse(null)));
+        }
+        return List.copyOf(accounts.values());
     }
 
     /**
@@ -190,7 +240,15 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
 
     public Settings withApi(String url, String key) {
         return new Settings(url, key, pollIntervalMillis, maxAttempts, emulatorPort, dbUrl, dbUser, dbPassword, dbPoolSize,
-                rateLimitPerMinute, retryShare, incrementalPolling, fullScanMillis, backoffBaseMillis, backoffMaxMillis, service);
+                rateLimitPerMinute, retryShare, incrementalPolling, fullScanMillis, backoffBaseMillis, backoffMaxMillis, service,
+                accounts);
+    }
+
+    /** These settings with the accounts as they run (an embedded account with its emulator's URL and key). */
+    public Settings withAccounts(List<AccountSettings> running) {
+        return new Settings(baseUrl, apiKey, pollIntervalMillis, maxAttempts, emulatorPort, dbUrl, dbUser, dbPassword, dbPoolSize,
+                rateLimitPerMinute, retryShare, incrementalPolling, fullScanMillis, backoffBaseMillis, backoffMaxMillis, service,
+                List.copyOf(running));
     }
 
     /** The JDBC URL as it may be shown: without a user or password in it, nor its parameters (they may hold one). */

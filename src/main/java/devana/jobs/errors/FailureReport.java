@@ -8,6 +8,7 @@ import devana.jobs.text.RepeatedFailures;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.sql.SQLException;
+import java.util.Map;
 import org.apache.camel.Exchange;
 import org.apache.camel.http.base.HttpOperationFailedException;
 import org.springframework.dao.DataAccessException;
@@ -22,10 +23,13 @@ public class FailureReport {
 
     private final MeterRegistry metrics;
     private final RepeatedFailures repeats;
+    private final Map<String, String> keyVariables;
 
-    public FailureReport(MeterRegistry metrics, RepeatedFailures repeats) {
+    /** @param keyVariables the environment variable that gives each account's API key, by account (what a 401 names) */
+    public FailureReport(MeterRegistry metrics, RepeatedFailures repeats, Map<String, String> keyVariables) {
         this.metrics = metrics;
         this.repeats = repeats;
+        this.keyVariables = Map.copyOf(keyVariables);
     }
 
     /** The exchange's failure in one line (see {@link OneLine#of}). */
@@ -67,9 +71,12 @@ public class FailureReport {
                 break;
             }
         }
-        metrics.counter("devana.cycle.failures", "kind", kind).increment();
+        String account = exchange.getProperty(Headers.ACCOUNT, String.class);
+        metrics.counter("devana.cycle.failures", "account", account == null ? "none" : account, "kind", kind).increment();
         String repeat = repeats.say(exchange.getFromRouteId() + "|" + kind + "|" + status);
         exchange.getMessage().setHeader(Headers.FAILURE_KIND, kind);
+        exchange.getMessage().setHeader(Headers.FAILURE_KEY_VARIABLE,
+                account == null ? "the API key" : keyVariables.getOrDefault(account, "the API key"));
         exchange.getMessage().setHeader(Headers.FAILURE_STATUS, status);
         exchange.getMessage().setHeader(Headers.FAILURE_SAY, repeat != null);
         exchange.getMessage().setHeader(Headers.FAILURE_REPEATS, repeat == null ? "" : repeat);

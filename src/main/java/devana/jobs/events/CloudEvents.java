@@ -2,6 +2,7 @@ package devana.jobs.events;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import devana.jobs.contract.AccountName;
 import devana.jobs.state.JobSnapshot;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -20,11 +21,14 @@ public final class CloudEvents {
     public static final String CONTENT_TYPE = "application/cloudevents+json";
     private static final String PREFIX = "ai.devana.job.";
 
-    private final String source;
+    private final Map<String, String> sources;
     private final ObjectMapper mapper;
 
-    public CloudEvents(String apiBaseUrl, ObjectMapper mapper) {
-        this.source = stripTrailingSlash(apiBaseUrl) + "/v1/jobs";
+    /** The events of the accounts whose API base URLs {@code apiBaseUrls} holds, by account name. */
+    public CloudEvents(Map<String, String> apiBaseUrls, ObjectMapper mapper) {
+        Map<String, String> sources = new LinkedHashMap<>();
+        apiBaseUrls.forEach((account, url) -> sources.put(account, stripTrailingSlash(url) + "/v1/jobs"));
+        this.sources = Map.copyOf(sources);
         this.mapper = mapper;
     }
 
@@ -32,17 +36,17 @@ public final class CloudEvents {
      * The event for a job that is new or changed, or null when its status has no event type. A job kept in
      * its safe form ({@code cut}, see StoredForm) carries that form as data and the extension {@code truncated}.
      */
-    public Event statusChanged(JobSnapshot job, Instant observedAt, boolean cut) {
+    public Event statusChanged(String account, JobSnapshot job, Instant observedAt, boolean cut) {
         if (!job.knownStatus()) {
             return null;
         }
         String type = PREFIX + job.status().toLowerCase(Locale.ROOT);
         Instant time = job.updatedAt() != null ? job.updatedAt() : observedAt;
-        return build(job, type, job.id() + "|" + job.fingerprint(), time, cut ? Map.of("truncated", true) : Map.of());
+        return build(account, job, type, job.id() + "|" + job.fingerprint(), time, cut ? Map.of("truncated", true) : Map.of());
     }
 
     /** The event for a retry decision (REQUESTED, EXHAUSTED, REJECTED); other outcomes have none. */
-    public Event retryDecided(JobSnapshot failedJob, String outcome, Integer attempt, Instant decidedAt) {
+    public Event retryDecided(String account, JobSnapshot failedJob, String outcome, Integer attempt, Instant decidedAt) {
         String type = switch (outcome) {
             case "REQUESTED" -> PREFIX + "retry.requested";
             case "EXHAUSTED" -> PREFIX + "retry.exhausted";
@@ -53,10 +57,17 @@ public final class CloudEvents {
             return null;
         }
         Map<String, Object> extensions = attempt == null ? Map.of() : Map.of("attempt", attempt);
-        return build(failedJob, type, failedJob.id() + "|retry|" + outcome, decidedAt, extensions);
+        return build(account, failedJob, type, failedJob.id() + "|retry|" + outcome, decidedAt, extensions);
     }
 
-    private Event build(JobSnapshot job, String type, String identity, Instant time, Map<String, Object> extensions) {
+    private Event build(String account, JobSnapshot job, String type, String change, Instant time,
+                        Map<String, Object> extensions) {
+        String source = sources.get(account);
+        if (source == null) {
+            throw new IllegalArgumentException("no account " + account + " in devana.accounts");
+        }
+        // the default account's ids are those of the single-account releases, so a consumer's de-duplication holds
+        String identity = AccountName.DEFAULT.equals(account) ? change : account + "|" + change;
         String id = UUID.nameUUIDFromBytes(identity.getBytes(StandardCharsets.UTF_8)).toString();
         Map<String, Object> event = new LinkedHashMap<>();
         event.put("specversion", "1.0");
@@ -68,10 +79,11 @@ public final class CloudEvents {
         event.put("datacontenttype", "application/json");
         event.put("jobtype", job.type());
         event.put("targetid", job.storedTargetId());
+        event.put("account", account);
         event.putAll(extensions);
         event.put("data", job.json());
         try {
-            return new Event(id, type, job.id(), job.type(), job.storedTargetId(), mapper.writeValueAsString(event));
+            return new Event(id, account, type, job.id(), job.type(), job.storedTargetId(), mapper.writeValueAsString(event));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot serialise event for job " + job.id(), e);
         }
@@ -82,6 +94,6 @@ public final class CloudEvents {
     }
 
     /** One CloudEvent ready for the outbox. */
-    public record Event(String id, String type, String jobId, String jobType, String targetId, String json) {
+    public record Event(String id, String account, String type, String jobId, String jobType, String targetId, String json) {
     }
 }

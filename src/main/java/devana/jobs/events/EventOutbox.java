@@ -10,8 +10,8 @@ import java.time.Instant;
 /** Appends events to the outbox table inside the caller's transaction; the publish route sends them. */
 public final class EventOutbox {
 
-    private static final String INSERT = "INSERT INTO job_events (event_id, event_type, job_id, job_type, target_id, payload, created_at) "
-            + "VALUES (?, ?, ?, ?, ?, ?, ?)";
+    private static final String INSERT = "INSERT INTO job_events (event_id, account, event_type, job_id, job_type, target_id, payload, created_at) "
+            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 
     private EventOutbox() {
     }
@@ -22,7 +22,17 @@ public final class EventOutbox {
             return false;
         }
         return Transactions.insertIfAbsent(connection, INSERT,
-                event.id(), event.type(), event.jobId(), event.jobType(), event.targetId(), event.json(), now);
+                event.id(), event.account(), event.type(), event.jobId(), event.jobType(), event.targetId(), event.json(), now);
+    }
+
+    /** The account's events written but not yet taken by the bus. */
+    public static long pending(Connection connection, String account) throws SQLException {
+        try (PreparedStatement count = Transactions.query(connection,
+                "SELECT COUNT(*) FROM job_events WHERE published_at IS NULL AND account = ?", account);
+             ResultSet rs = count.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 
     /** Events written but not yet taken by the bus. */

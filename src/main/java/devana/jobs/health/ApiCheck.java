@@ -1,6 +1,7 @@
 package devana.jobs.health;
 
 import devana.jobs.client.ApiBudget;
+import devana.jobs.contract.AccountName;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,9 +21,12 @@ public class ApiCheck extends ReadinessCheck {
     private final Clock clock;
     private final Duration maxAge;
     private final String baseUrl;
+    private final String account;
 
-    public ApiCheck(PollWatch polls, ApiBudget budget, Clock clock, Duration maxAge, String baseUrl) {
-        super("devana-api");
+    /** The check of {@code account}'s polling: devana-api for the default account, devana-api-NAME for another. */
+    public ApiCheck(String account, PollWatch polls, ApiBudget budget, Clock clock, Duration maxAge, String baseUrl) {
+        super(AccountName.DEFAULT.equals(account) ? "devana-api" : "devana-api-" + account);
+        this.account = account;
         this.polls = polls;
         this.budget = budget;
         this.clock = clock;
@@ -34,6 +38,7 @@ public class ApiCheck extends ReadinessCheck {
     protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
         Instant now = clock.instant();
         Instant last = polls.lastSuccess();
+        builder.detail("account", account);
         builder.detail("api.url", baseUrl);
         builder.detail("poll.max.age.seconds", maxAge.toSeconds());
         if (!budget.pollsHere()) {

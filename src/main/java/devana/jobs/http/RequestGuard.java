@@ -202,7 +202,8 @@ public final class RequestGuard implements Handler<RoutingContext> {
 
     private void refused(boolean webhook, String outcome, String reason) {
         if (webhook) {
-            metrics.counter("devana.webhooks", "outcome", outcome).increment();
+            // refused before the account's route could say whose the push is: the path is not trusted to name it
+            metrics.counter("devana.webhooks", "account", "none", "outcome", outcome).increment();
         } else {
             metrics.counter("devana.http.refused", "reason", outcome).increment();
         }

@@ -2,7 +2,6 @@ package devana.jobs.poll;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import devana.jobs.client.JobsPage;
-import devana.jobs.routes.Headers;
 import devana.jobs.contract.ApiRequest;
 import devana.jobs.contract.DevanaId;
 import devana.jobs.contract.JobStatus;
@@ -53,16 +52,19 @@ public class PollPlanner {
     private final ObjectMapper mapper;
     private final JobLedger ledger;
     private final Clock clock;
+    private final String account;
     private final boolean incremental;
     private final Duration fullScanInterval;
     private volatile Instant lastFullScan;
     private volatile Instant newestCreatedAt;
 
-    public PollPlanner(ObjectMapper mapper, JobLedger ledger, Clock clock, boolean incremental,
+    /** The planner of {@code account}'s cycles (one per account: each has its own scans and newest job). */
+    public PollPlanner(ObjectMapper mapper, JobLedger ledger, Clock clock, String account, boolean incremental,
                        Duration fullScanInterval) {
         this.mapper = mapper;
         this.ledger = ledger;
         this.clock = clock;
+        this.account = account;
         this.incremental = incremental;
         this.fullScanInterval = fullScanInterval;
     }
@@ -71,7 +73,7 @@ public class PollPlanner {
     public void begin(Exchange exchange) throws SQLException {
         Instant now = clock.instant();
         boolean full = !incremental || lastFullScan == null || !now.isBefore(lastFullScan.plus(fullScanInterval));
-        Cycle cycle = new Cycle(full, now, full ? List.of() : ledger.activeJobs(), newestCreatedAt);
+        Cycle cycle = new Cycle(full, now, full ? List.of() : ledger.activeJobs(account), newestCreatedAt);
         cycle.queue.add(new Query(Phase.NEWEST, null, null, 0, null));
         exchange.setProperty(Headers.POLL_CYCLE, cycle);
         advance(exchange, cycle);
@@ -101,7 +103,7 @@ public class PollPlanner {
         }
         boolean fullPage = jobs.size() >= PAGE_SIZE && query.offset + PAGE_SIZE <= ListingQuery.MAX_OFFSET;
         if (query.phase == Phase.LOOKUP && !lookupFound) {
-            ledger.markGone(query.lookupJobId);
+            ledger.markGone(account, query.lookupJobId);
             LOG.info("job {} is no longer shown by the API (killed, or past its 24 h window): no longer tracked",
                     query.lookupJobId);
         }

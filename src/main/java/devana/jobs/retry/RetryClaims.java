@@ -56,11 +56,11 @@ public final class RetryClaims {
     record Resumed(int attempt, boolean noAnswer, Instant decidedAt) {
     }
 
-    Claimed claim(JobSnapshot job) throws SQLException {
+    Claimed claim(String account, JobSnapshot job) throws SQLException {
         return tx.inTransaction(connection -> {
             Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
             try (PreparedStatement select = Transactions.query(connection,
-                    "SELECT outcome FROM job_retries WHERE failed_job_id = ?", job.id());
+                    "SELECT outcome FROM job_retries WHERE account = ? AND failed_job_id = ?", account, job.id());
                  ResultSet rs = select.executeQuery()) {
                 if (rs.next()) {
                     // decided before; a FAILED claim is sent again by resume(), on its own schedule
@@ -70,15 +70,15 @@ public final class RetryClaims {
             Decision decision = rules.decide(job, 0);
             Integer attempt = null;
             if (decision == Decision.REQUEST) {
-                int used = usedAttempts(connection, job);
+                int used = usedAttempts(connection, account, job);
                 decision = rules.decide(job, used);
                 attempt = decision == Decision.REQUEST ? used + 1 : null;
             }
             boolean request = decision == Decision.REQUEST;
             boolean claimed = Transactions.insertIfAbsent(connection,
-                    "INSERT INTO job_retries (failed_job_id, target_id, target_key, job_type, attempt, outcome, http_status, decided_at, tries, next_try_at) "
-                            + "VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
-                    job.id(), job.storedTargetId(), targetKey(job.targetId()), job.type(), attempt,
+                    "INSERT INTO job_retries (account, failed_job_id, target_id, target_key, job_type, attempt, outcome, http_status, "
+                            + "decided_at, tries, next_try_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
+                    account, job.id(), job.storedTargetId(), targetKey(job.targetId()), job.type(), attempt,
                     request ? "FAILED" : decision.name(), now, request ? 1 : 0,
                     request ? now.plus(RetryRules.resendAfter(1)) : null);
             if (!claimed) {
@@ -87,23 +87,23 @@ public final class RetryClaims {
                 return new Claimed(Decision.NONE, null, false);
             }
             if (!request) {
-                EventOutbox.append(connection, events.retryDecided(job, decision.name(), null, now), now);
+                EventOutbox.append(connection, events.retryDecided(account, job, decision.name(), null, now), now);
             }
             return new Claimed(decision, attempt, !request);
         });
     }
 
-    /** The FAILED claims whose next try is due and whose job the API still shows, oldest claim first (50 at most). */
-    List<DueRetry> due() throws SQLException {
+    /** The account's FAILED claims whose next try is due and whose job the API still shows, oldest claim first (50 at most). */
+    List<DueRetry> due(String account) throws SQLException {
         Instant now = clock.instant();
         return tx.inTransaction(connection -> {
             List<DueRetry> due = new ArrayList<>();
             try (PreparedStatement select = Transactions.query(connection,
                     "SELECT r.failed_job_id, r.job_type, r.target_id, s.job_json FROM job_retries r "
-                            + "JOIN job_state s ON s.job_id = r.failed_job_id "
-                            + "WHERE r.outcome = 'FAILED' AND r.next_try_at <= ? AND s.gone_at IS NULL "
+                            + "JOIN job_state s ON s.account = r.account AND s.job_id = r.failed_job_id "
+                            + "WHERE r.account = ? AND r.outcome = 'FAILED' AND r.next_try_at <= ? AND s.gone_at IS NULL "
                             + "AND (s.created_at IS NULL OR s.created_at > ?) ORDER BY r.decided_at FETCH FIRST 50 ROWS ONLY",
-                    now, now.minus(Duration.ofHours(24)));
+                    account, now, now.minus(Duration.ofHours(24)));
                  ResultSet rs = select.executeQuery()) {
                 while (rs.next()) {
                     due.add(new DueRetry(rs.getString("failed_job_id"), rs.getString("job_type"),
@@ -117,13 +117,13 @@ public final class RetryClaims {
     }
 
     /** Takes the next try of a FAILED claim whose time has come; null when it is not due or another instance took it. */
-    Resumed resume(String failedJobId) throws SQLException {
+    Resumed resume(String account, String failedJobId) throws SQLException {
         return tx.inTransaction(connection -> {
             Instant now = clock.instant();
             try (PreparedStatement select = Transactions.query(connection,
                     "SELECT attempt, tries, http_status, decided_at FROM job_retries "
-                            + "WHERE failed_job_id = ? AND outcome = 'FAILED' AND next_try_at <= ?",
-                    failedJobId, now);
+                            + "WHERE account = ? AND failed_job_id = ? AND outcome = 'FAILED' AND next_try_at <= ?",
+                    account, failedJobId, now);
                  ResultSet rs = select.executeQuery()) {
                 if (!rs.next()) {
                     return null;
@@ -132,53 +132,53 @@ public final class RetryClaims {
                 rs.getInt("http_status");
                 boolean noAnswer = rs.wasNull();
                 int won = Transactions.update(connection,
-                        "UPDATE job_retries SET tries = ?, next_try_at = ? WHERE failed_job_id = ? AND tries = ?",
-                        tries + 1, now.plus(RetryRules.resendAfter(tries + 1)), failedJobId, tries);
+                        "UPDATE job_retries SET tries = ?, next_try_at = ? WHERE account = ? AND failed_job_id = ? AND tries = ?",
+                        tries + 1, now.plus(RetryRules.resendAfter(tries + 1)), account, failedJobId, tries);
                 return won == 1 ? new Resumed(rs.getInt("attempt"), noAnswer, Transactions.instant(rs, "decided_at")) : null;
             }
         });
     }
 
     /** The claim's retry went through (its POST was accepted, or the API shows it made): REQUESTED, with its event. */
-    void requested(RetryClaim claim, JobSnapshot job, Integer httpStatus, String note) throws SQLException {
+    void requested(String account, RetryClaim claim, JobSnapshot job, Integer httpStatus, String note) throws SQLException {
         tx.inTransaction(connection -> {
             Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
             int updated = Transactions.update(connection,
                     "UPDATE job_retries SET outcome = 'REQUESTED', http_status = COALESCE(?, http_status), decided_at = ?, "
-                            + "last_error = ? WHERE failed_job_id = ? AND outcome = 'FAILED'",
-                    httpStatus, now, note, claim.failedJobId());
+                            + "last_error = ? WHERE account = ? AND failed_job_id = ? AND outcome = 'FAILED'",
+                    httpStatus, now, note, account, claim.failedJobId());
             if (updated == 1) {
-                EventOutbox.append(connection, events.retryDecided(job, "REQUESTED", claim.attempt(), now), now);
+                EventOutbox.append(connection, events.retryDecided(account, job, "REQUESTED", claim.attempt(), now), now);
             }
             return updated;
         });
     }
 
     /** Nothing was sent (budget spent, API paused): the try is given back and the claim is due again at once. */
-    void postpone(String failedJobId) throws SQLException {
+    void postpone(String account, String failedJobId) throws SQLException {
         tx.inTransaction(connection -> Transactions.update(connection,
                 "UPDATE job_retries SET tries = CASE WHEN tries > 0 THEN tries - 1 ELSE 0 END, next_try_at = ?, last_error = ? "
-                        + "WHERE failed_job_id = ? AND outcome = 'FAILED'",
-                clock.instant(), "not sent yet: retry budget spent or API paused", failedJobId));
+                        + "WHERE account = ? AND failed_job_id = ? AND outcome = 'FAILED'",
+                clock.instant(), "not sent yet: retry budget spent or API paused", account, failedJobId));
     }
 
     /** The POST failed: the claim stays FAILED with the answer's status (null without an answer) and the reason. */
-    void failed(String failedJobId, Integer httpStatus, String reason) throws SQLException {
+    void failed(String account, String failedJobId, Integer httpStatus, String reason) throws SQLException {
         tx.inTransaction(connection -> Transactions.update(connection,
-                "UPDATE job_retries SET http_status = ?, last_error = ? WHERE failed_job_id = ? AND outcome = 'FAILED'",
-                httpStatus, reason, failedJobId));
+                "UPDATE job_retries SET http_status = ?, last_error = ? WHERE account = ? AND failed_job_id = ? AND outcome = 'FAILED'",
+                httpStatus, reason, account, failedJobId));
     }
 
     /** A FAILED claim whose target is no Devana id (written before that check existed): REJECTED for good. */
-    boolean reject(JobSnapshot job) throws SQLException {
+    boolean reject(String account, JobSnapshot job) throws SQLException {
         return tx.inTransaction(connection -> {
             Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
             int rows = Transactions.update(connection,
                     "UPDATE job_retries SET outcome = 'REJECTED', next_try_at = NULL, decided_at = ?, "
                             + "last_error = 'the claimed target is not a Devana id: never sent' "
-                            + "WHERE failed_job_id = ? AND outcome = 'FAILED'", now, job.id());
+                            + "WHERE account = ? AND failed_job_id = ? AND outcome = 'FAILED'", now, account, job.id());
             if (rows == 1) {
-                EventOutbox.append(connection, events.retryDecided(job, "REJECTED", null, now), now);
+                EventOutbox.append(connection, events.retryDecided(account, job, "REJECTED", null, now), now);
             }
             return rows == 1;
         });
@@ -189,10 +189,11 @@ public final class RetryClaims {
         return targetId == null ? null : StoredForm.sha256(targetId);
     }
 
-    private static int usedAttempts(Connection connection, JobSnapshot job) throws SQLException {
+    private static int usedAttempts(Connection connection, String account, JobSnapshot job) throws SQLException {
         try (PreparedStatement count = Transactions.query(connection,
-                "SELECT COUNT(*) FROM job_retries WHERE job_type = ? AND target_id = ? AND outcome IN ('REQUESTED', 'FAILED')",
-                job.type(), job.targetId());
+                "SELECT COUNT(*) FROM job_retries WHERE account = ? AND job_type = ? AND target_id = ? "
+                        + "AND outcome IN ('REQUESTED', 'FAILED')",
+                account, job.type(), job.targetId());
              ResultSet rs = count.executeQuery()) {
             rs.next();
             return rs.getInt(1);

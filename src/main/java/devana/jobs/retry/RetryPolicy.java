@@ -68,17 +68,18 @@ public class RetryPolicy {
     /** Claims the decision for the failed job in the exchange property "job" and sets the retry headers. */
     public void decide(Exchange exchange) throws SQLException {
         JobSnapshot job = exchange.getProperty(Headers.JOB, JobSnapshot.class);
+        String account = Headers.account(exchange);
         Message message = exchange.getMessage();
-        if (settled.contains(job.id())) {
+        if (settled.contains(account + "|" + job.id())) {
             message.setHeader(Headers.RETRY_DECISION, Decision.NONE.name());
             return;
         }
-        Claimed claim = claims.claim(job);
+        Claimed claim = claims.claim(account, job);
         if (claim.decision() != Decision.REQUEST && claim.decision() != Decision.NONE) {
-            count(claim.decision().name(), job.type());
+            count(account, claim.decision().name(), job.type());
         }
         if (claim.settled()) {
-            settled.put(job.id(), true);
+            settled.put(account + "|" + job.id(), true);
         }
         message.setHeader(Headers.RETRY_DECISION, claim.decision().name());
         message.setHeader(Headers.RETRY_ATTEMPT, claim.attempt());
@@ -90,9 +91,9 @@ public class RetryPolicy {
         }
     }
 
-    /** The FAILED claims due to be sent again whose job the API still shows, oldest claim first. */
-    public List<DueRetry> dueRetries() throws SQLException {
-        return claims.due();
+    /** The account's FAILED claims due to be sent again whose job the API still shows, oldest claim first. */
+    public List<DueRetry> dueRetries(String account) throws SQLException {
+        return claims.due(account);
     }
 
     /**
@@ -109,6 +110,7 @@ public class RetryPolicy {
             job = JobSnapshot.minimal(due.failedJobId(), due.jobType(), due.targetId());
         }
         exchange.setProperty(Headers.JOB, job);
+        Headers.labelAccount(exchange);
         Message message = exchange.getMessage();
         message.setHeader(Headers.JOB_ID, due.failedJobId());
         message.setHeader(Headers.JOB_TYPE, due.jobType());
@@ -119,7 +121,7 @@ public class RetryPolicy {
             reject(exchange, job);
             return;
         }
-        Resumed resumed = claims.resume(due.failedJobId());
+        Resumed resumed = claims.resume(Headers.account(exchange), due.failedJobId());
         if (resumed == null) {
             message.setHeader(Headers.RETRY_DECISION, Decision.NONE.name());
             message.setHeader(Headers.RETRY_VERIFY, false);
@@ -140,7 +142,7 @@ public class RetryPolicy {
 
     /** The look-up failed (answer or connection): nothing is sent now; the claim is looked up again later. */
     public void lookUpFailed(Exchange exchange) {
-        headers(exchange.getMessage(), claimOf(exchange));
+        headers(exchange, claimOf(exchange));
         exchange.getMessage().setHeader(Headers.RETRY_DECISION, Decision.NONE.name());
     }
 
@@ -162,14 +164,15 @@ public class RetryPolicy {
             jobs = List.of(); // no evidence of an accepted retry
         }
         String found = RetryRules.retryAlreadyMade(claim, jobs);
-        headers(exchange.getMessage(), claim);
+        headers(exchange, claim);
         if (found == null) {
             return;
         }
-        claims.requested(claim, exchange.getProperty(Headers.JOB, JobSnapshot.class), null,
+        String account = Headers.account(exchange);
+        claims.requested(account, claim, exchange.getProperty(Headers.JOB, JobSnapshot.class), null,
                 "not sent again: the API already shows the newer job " + found);
-        settled.put(claim.failedJobId(), true);
-        count("REQUESTED", claim.jobType());
+        settled.put(account + "|" + claim.failedJobId(), true);
+        count(account, "REQUESTED", claim.jobType());
         exchange.getMessage().setHeader(Headers.RETRY_DECISION, Decision.NONE.name());
         exchange.getMessage().setHeader(Headers.RETRY_FOUND_JOB, found);
     }
@@ -181,18 +184,19 @@ public class RetryPolicy {
      */
     public void postponed(Exchange exchange) throws SQLException {
         RetryClaim claim = claimOf(exchange);
-        claims.postpone(claim.failedJobId());
-        headers(exchange.getMessage(), claim);
+        claims.postpone(Headers.account(exchange), claim.failedJobId());
+        headers(exchange, claim);
     }
 
     /** The API accepted the retry POST: the claim becomes REQUESTED with the HTTP status. */
     public void accepted(Exchange exchange) throws SQLException {
         RetryClaim claim = claimOf(exchange);
-        claims.requested(claim, exchange.getProperty(Headers.JOB, JobSnapshot.class),
+        String account = Headers.account(exchange);
+        claims.requested(account, claim, exchange.getProperty(Headers.JOB, JobSnapshot.class),
                 exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class), null);
-        settled.put(claim.failedJobId(), true);
-        count("REQUESTED", claim.jobType());
-        headers(exchange.getMessage(), claim);
+        settled.put(account + "|" + claim.failedJobId(), true);
+        count(account, "REQUESTED", claim.jobType());
+        headers(exchange, claim);
     }
 
     /**
@@ -203,20 +207,22 @@ public class RetryPolicy {
         RetryClaim claim = claimOf(exchange);
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         String reason = OneLine.of(cause);
-        headers(exchange.getMessage(), claim);
+        headers(exchange, claim);
         exchange.getMessage().setHeader(Headers.RETRY_FAILURE, reason);
-        claims.failed(claim.failedJobId(), cause instanceof HttpOperationFailedException http ? http.getStatusCode() : null,
-                reason);
-        count("FAILED", claim.jobType());
+        String account = Headers.account(exchange);
+        claims.failed(account, claim.failedJobId(),
+                cause instanceof HttpOperationFailedException http ? http.getStatusCode() : null, reason);
+        count(account, "FAILED", claim.jobType());
     }
 
     private void reject(Exchange exchange, JobSnapshot job) throws SQLException {
-        boolean rejected = claims.reject(job);
+        String account = Headers.account(exchange);
+        boolean rejected = claims.reject(account, job);
         exchange.getMessage().setHeader(Headers.RETRY_DECISION, Decision.NONE.name());
         exchange.getMessage().setHeader(Headers.RETRY_VERIFY, false);
         if (rejected) {
-            settled.put(job.id(), true);
-            count("REJECTED", job.type());
+            settled.put(account + "|" + job.id(), true);
+            count(account, "REJECTED", job.type());
             LOG.warn("retry rejected: job {} {}: the claimed target {} is not a Devana id; nothing sent",
                     job.id(), OneLine.printable(job.type(), 64), job.targetLabel());
         }
@@ -224,11 +230,13 @@ public class RetryPolicy {
 
     private void pin(Exchange exchange, RetryClaim claim) {
         exchange.setProperty(CLAIM, claim);
-        headers(exchange.getMessage(), claim);
+        headers(exchange, claim);
     }
 
     /** The headers the retry routes log and branch on, from the claim (they outlive a failed HTTP call). */
-    private void headers(Message message, RetryClaim claim) {
+    private void headers(Exchange exchange, RetryClaim claim) {
+        Headers.labelAccount(exchange);
+        Message message = exchange.getMessage();
         message.setHeader(Headers.JOB_ID, claim.failedJobId());
         message.setHeader(Headers.JOB_TYPE, claim.jobType());
         message.setHeader(Headers.TARGET_LABEL, JobSnapshot.label(claim.targetId()));
@@ -245,7 +253,7 @@ public class RetryPolicy {
         return claim;
     }
 
-    private void count(String outcome, String type) {
-        metrics.counter("devana.retries", "outcome", outcome, "type", MetricTags.jobType(type)).increment();
+    private void count(String account, String outcome, String type) {
+        metrics.counter("devana.retries", "account", account, "outcome", outcome, "type", MetricTags.jobType(type)).increment();
     }
 }

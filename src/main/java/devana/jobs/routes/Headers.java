@@ -11,6 +11,28 @@ public final class Headers {
     private Headers() {
     }
 
+    // --- whose it is (set by the account's poll, resend and webhook routes, from configuration only)
+    /** Property: the name of the account (devana.accounts) the exchange's job belongs to. */
+    public static final String ACCOUNT = "devanaAccount";
+
+    /** The exchange's account ({@link #ACCOUNT}); an exchange without one is a bug of the routes, not data. */
+    public static String account(org.apache.camel.Exchange exchange) {
+        String account = exchange.getProperty(ACCOUNT, String.class);
+        if (account == null) {
+            throw new IllegalStateException("exchange without the " + ACCOUNT + " property: the route that began it must set it");
+        }
+        return account;
+    }
+
+    /** Header: "" for the default account, "NAME " for another: what the log lines put before "job". */
+    public static final String ACCOUNT_LABEL = "accountLabel";
+
+    /** Sets {@link #ACCOUNT_LABEL} from the exchange's account. */
+    public static void labelAccount(org.apache.camel.Exchange exchange) {
+        String account = account(exchange);
+        exchange.getMessage().setHeader(ACCOUNT_LABEL, devana.jobs.contract.AccountName.DEFAULT.equals(account) ? "" : account + " ");
+    }
+
     // --- a job, as dispatch sees it (set by JobLedger.observe, by RetryPolicy.resume for a resent retry)
     /** Header: the job's Devana id. */
     public static final String JOB_ID = "jobId";
@@ -81,6 +103,8 @@ public final class Headers {
     public static final String FAILURE_KIND = "failureKind";
     /** Header: the failure in one line. */
     public static final String FAILURE_LINE = "failureLine";
+    /** Header: the environment variable of the API key of the failed cycle's account (what a 401 asks to check). */
+    public static final String FAILURE_KEY_VARIABLE = "failureKeyVariable";
     /** Header: the HTTP status the API answered (api-status only). */
     public static final String FAILURE_STATUS = "failureStatus";
     /** Header: true when the failure is to be logged now, false while a repeat of it is kept quiet. */

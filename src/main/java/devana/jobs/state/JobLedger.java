@@ -4,11 +4,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import devana.jobs.contract.JobStatus;
 import devana.jobs.contract.MetricTags;
+import devana.jobs.events.CloudEvents;
+import devana.jobs.events.EventOutbox;
 import devana.jobs.routes.Headers;
 import devana.jobs.state.ChangeRules.Change;
 import devana.jobs.text.RepeatedFailures;
-import devana.jobs.events.CloudEvents;
-import devana.jobs.events.EventOutbox;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -61,11 +61,13 @@ public class JobLedger {
      */
     public void observe(Exchange exchange) throws SQLException {
         Message message = exchange.getMessage();
+        String account = Headers.account(exchange);
+        Headers.labelAccount(exchange);
         JobSnapshot job;
         try {
             job = JobSnapshot.of(message.getBody());
         } catch (InvalidJobException e) {
-            metrics.counter("devana.jobs.invalid", "reason", "unreadable").increment();
+            metrics.counter("devana.jobs.invalid", "account", account, "reason", "unreadable").increment();
             message.setHeader(Headers.JOB_CHANGE, "INVALID");
             message.setHeader(Headers.INVALID_REASON, e.getMessage());
             message.setHeader(Headers.INVALID_REPEATS, repeats.say("job-skipped|" + e.getMessage()));
@@ -82,42 +84,43 @@ public class JobLedger {
         message.setHeader(Headers.PROGRESS_LABEL, job.progress() == null ? "" : " (" + job.progress() + "%)");
         exchange.setProperty(Headers.JOB, job);
         Object source = message.getHeader(Headers.JOB_SOURCE);
-        metrics.counter("devana.jobs.observed", "type", MetricTags.jobType(job.type()),
+        metrics.counter("devana.jobs.observed", "account", account, "type", MetricTags.jobType(job.type()),
                 "status", MetricTags.status(job.status()), "source", source == null ? "poll" : "webhook").increment();
         if (job.absurdProgress()) {
-            metrics.counter("devana.jobs.invalid", "reason", "progress").increment();
+            metrics.counter("devana.jobs.invalid", "account", account, "reason", "progress").increment();
         }
         String delivery = exchange.getProperty(Headers.WEBHOOK_DELIVERY, String.class);
-        if (delivery == null && job.fingerprint().equals(lastSeen.get(job.id()))) {
+        String cacheKey = account + "|" + job.id();
+        if (delivery == null && job.fingerprint().equals(lastSeen.get(cacheKey))) {
             setChange(exchange, Change.UNCHANGED);
             return;
         }
         JobSnapshot observed = job;
-        Observation observation = tx.inTransaction(connection -> record(connection, observed, delivery));
+        Observation observation = tx.inTransaction(connection -> record(connection, account, observed, delivery));
         if (observation.stored != null) {
             exchange.setProperty(Headers.JOB, observation.stored);
         }
         if (job.updatedAt() == null && (observation.change == Change.NEW || observation.change == Change.CHANGED)) {
             // an untimed observation (a webhook push): the next poll goes to the database and fills the row in
-            lastSeen.remove(job.id());
+            lastSeen.remove(cacheKey);
         } else if (observation.storedFingerprint != null) {
-            lastSeen.put(job.id(), observation.storedFingerprint);
+            lastSeen.put(cacheKey, observation.storedFingerprint);
         }
         setChange(exchange, observation.change);
         message.setHeader(Headers.PREVIOUS_STATUS, observation.previousStatus == null ? "(new)" : observation.previousStatus);
         if (observation.change == Change.NEW || observation.change == Change.CHANGED) {
-            metrics.counter("devana.jobs.transitions", "type", MetricTags.jobType(job.type()),
+            metrics.counter("devana.jobs.transitions", "account", account, "type", MetricTags.jobType(job.type()),
                     "status", MetricTags.status(job.status())).increment();
         }
     }
 
-    /** The jobs last seen PENDING or IN_PROGRESS and still visible: what incremental polling keeps asking about. */
-    public List<ActiveJob> activeJobs() throws SQLException {
+    /** The account's jobs last seen PENDING or IN_PROGRESS and still visible: what incremental polling keeps asking about. */
+    public List<ActiveJob> activeJobs(String account) throws SQLException {
         return tx.inTransaction(connection -> {
             List<ActiveJob> active = new ArrayList<>();
             try (PreparedStatement select = Transactions.query(connection,
                     "SELECT job_id, target_id, status, created_at FROM job_state "
-                            + "WHERE status IN ('PENDING', 'IN_PROGRESS') AND gone_at IS NULL");
+                            + "WHERE account = ? AND status IN ('PENDING', 'IN_PROGRESS') AND gone_at IS NULL", account);
                  ResultSet rs = select.executeQuery()) {
                 while (rs.next()) {
                     active.add(new ActiveJob(rs.getString("job_id"), rs.getString("target_id"), rs.getString("status"),
@@ -129,10 +132,10 @@ public class JobLedger {
     }
 
     /** The API no longer shows the job (killed, or past its 24 h window): stop asking about it. */
-    public void markGone(String jobId) throws SQLException {
+    public void markGone(String account, String jobId) throws SQLException {
         tx.inTransaction(connection -> Transactions.update(connection,
-                "UPDATE job_state SET gone_at = ? WHERE job_id = ? AND gone_at IS NULL", clock.instant(), jobId));
-        lastSeen.remove(jobId);
+                "UPDATE job_state SET gone_at = ? WHERE account = ? AND job_id = ? AND gone_at IS NULL", clock.instant(), account, jobId));
+        lastSeen.remove(account + "|" + jobId);
     }
 
     /** A job believed active, as incremental polling needs it. */
@@ -144,11 +147,11 @@ public class JobLedger {
         lastSeen.clear();
     }
 
-    private Observation record(Connection connection, JobSnapshot observed, String delivery) throws SQLException {
+    private Observation record(Connection connection, String account, JobSnapshot observed, String delivery) throws SQLException {
         Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
         if (delivery != null && !Transactions.insertIfAbsent(connection,
-                "INSERT INTO webhook_deliveries (delivery_key, job_id, received_at) VALUES (?, ?, ?)",
-                delivery, observed.id(), now)) {
+                "INSERT INTO webhook_deliveries (delivery_key, account, job_id, received_at) VALUES (?, ?, ?, ?)",
+                delivery, account, observed.id(), now)) {
             return new Observation(Change.REPLAY, null, null, null);
         }
         StoredForm.Stored form = StoredForm.of(observed.json(), mapper);
@@ -156,7 +159,7 @@ public class JobLedger {
         String json = form.json();
         ChangeRules.Stored stored = null;
         try (PreparedStatement select = Transactions.query(connection,
-                "SELECT status, progress, updated_at FROM job_state WHERE job_id = ? FOR UPDATE", job.id());
+                "SELECT status, progress, updated_at FROM job_state WHERE account = ? AND job_id = ? FOR UPDATE", account, job.id());
              ResultSet rs = select.executeQuery()) {
             if (rs.next()) {
                 int value = rs.getInt("progress");
@@ -164,7 +167,7 @@ public class JobLedger {
                 stored = new ChangeRules.Stored(rs.getString("status"), progress, Transactions.instant(rs, "updated_at"));
             }
         }
-        if (stored == null && delivery != null && finishedBefore(connection, job.id())) {
+        if (stored == null && delivery != null && finishedBefore(connection, account, job.id())) {
             // a push for a job whose tracked state was pruned: it finished long ago (its completion or retry
             // decision is kept for good), so this is a late copy of an old push, not a new job
             return new Observation(Change.STALE, null, null, null);
@@ -173,9 +176,9 @@ public class JobLedger {
         switch (change) {
             case NEW -> {
                 boolean inserted = Transactions.insertIfAbsent(connection,
-                        "INSERT INTO job_state (job_id, target_id, job_type, status, progress, created_at, updated_at, first_seen_at, changed_at, job_json) "
-                                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        job.id(), job.storedTargetId(), job.type(), job.status(), job.progress(), job.createdAt(),
+                        "INSERT INTO job_state (account, job_id, target_id, job_type, status, progress, created_at, updated_at, first_seen_at, changed_at, job_json) "
+                                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        account, job.id(), job.storedTargetId(), job.type(), job.status(), job.progress(), job.createdAt(),
                         job.updatedAt(), now, now, json);
                 if (!inserted) {
                     return new Observation(Change.UNCHANGED, null, job.fingerprint(), null);
@@ -187,19 +190,19 @@ public class JobLedger {
             case REFINED -> {
                 Transactions.update(connection,
                         "UPDATE job_state SET progress = COALESCE(?, progress), updated_at = COALESCE(?, updated_at), "
-                                + "created_at = COALESCE(created_at, ?), job_json = ? WHERE job_id = ?",
-                        job.progress(), job.updatedAt(), job.createdAt(), json, job.id());
+                                + "created_at = COALESCE(created_at, ?), job_json = ? WHERE account = ? AND job_id = ?",
+                        job.progress(), job.updatedAt(), job.createdAt(), json, account, job.id());
                 Integer progress = job.progress() != null ? job.progress() : stored.progress();
                 return new Observation(Change.REFINED, stored.status(), stored.status() + "|" + (progress == null ? "" : progress), job);
             }
             default -> Transactions.update(connection,
                     "UPDATE job_state SET target_id = ?, job_type = ?, status = ?, progress = ?, created_at = ?, updated_at = ?, "
-                            + "changed_at = ?, job_json = ?, gone_at = NULL WHERE job_id = ?",
+                            + "changed_at = ?, job_json = ?, gone_at = NULL WHERE account = ? AND job_id = ?",
                     job.storedTargetId(), job.type(), job.status(), job.progress(), job.createdAt(), job.updatedAt(),
-                    now, json, job.id());
+                    now, json, account, job.id());
         }
         if (form.cut()) {
-            metrics.counter("devana.jobs.invalid", "reason", "too_large").increment();
+            metrics.counter("devana.jobs.invalid", "account", account, "reason", "too_large").increment();
             String repeat = repeats.say("job-too-large");
             if (repeat != null) {
                 LOG.warn("job {} {} has over {} characters of JSON: kept and announced in a safe form (long strings "
@@ -207,31 +210,33 @@ public class JobLedger {
             }
         }
         if (JobStatus.DONE.equals(job.status())) {
-            recordCompletion(connection, job, json, now);
+            recordCompletion(connection, account, job, json, now);
         }
-        EventOutbox.append(connection, events.statusChanged(job, now, form.cut()), now);
+        EventOutbox.append(connection, events.statusChanged(account, job, now, form.cut()), now);
         return new Observation(change, stored == null ? null : stored.status(), job.fingerprint(), job);
     }
 
-    private static boolean finishedBefore(Connection connection, String jobId) throws SQLException {
+    private static boolean finishedBefore(Connection connection, String account, String jobId) throws SQLException {
         try (PreparedStatement select = Transactions.query(connection,
-                "SELECT 1 FROM job_completions WHERE job_id = ? UNION ALL SELECT 1 FROM job_retries WHERE failed_job_id = ?",
-                jobId, jobId);
+                "SELECT 1 FROM job_completions WHERE account = ? AND job_id = ? "
+                        + "UNION ALL SELECT 1 FROM job_retries WHERE account = ? AND failed_job_id = ?",
+                account, jobId, account, jobId);
              ResultSet rs = select.executeQuery()) {
             return rs.next();
         }
     }
 
-    private void recordCompletion(Connection connection, JobSnapshot job, String json, Instant now) throws SQLException {
+    private void recordCompletion(Connection connection, String account, JobSnapshot job, String json, Instant now)
+            throws SQLException {
         Object metadata = job.json().get("metadata");
         Instant completedAt = job.completedAt() != null ? job.completedAt()
                 : job.updatedAt() != null ? job.updatedAt() : now;
         boolean inserted = Transactions.insertIfAbsent(connection,
-                "INSERT INTO job_completions (job_id, target_id, job_type, completed_at, recorded_at, metadata, job_json) "
-                        + "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                job.id(), job.storedTargetId(), job.type(), completedAt, now, metadata == null ? null : toJson(metadata), json);
+                "INSERT INTO job_completions (account, job_id, target_id, job_type, completed_at, recorded_at, metadata, job_json) "
+                        + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                account, job.id(), job.storedTargetId(), job.type(), completedAt, now, metadata == null ? null : toJson(metadata), json);
         if (inserted) {
-            metrics.counter("devana.jobs.completions", "type", MetricTags.jobType(job.type())).increment();
+            metrics.counter("devana.jobs.completions", "account", account, "type", MetricTags.jobType(job.type())).increment();
         }
     }
 

@@ -1,6 +1,7 @@
 package devana.jobs.views;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import devana.jobs.contract.ListingQuery;
 import devana.jobs.events.EventOutbox;
 import devana.jobs.health.PollWatch;
 import devana.jobs.state.Transactions;
@@ -33,13 +34,16 @@ public class JobStatistics {
 
     private final DataSource dataSource;
     private final Clock clock;
-    private final PollWatch polls;
+    private final Map<String, PollWatch> polls;
+    private final AccountFilter accounts;
     private final ApiAnswers answers;
 
-    public JobStatistics(DataSource dataSource, ObjectMapper mapper, Clock clock, PollWatch polls) {
+    /** The statistics of the accounts whose poll watches {@code polls} holds, by name (devana.accounts' order). */
+    public JobStatistics(DataSource dataSource, ObjectMapper mapper, Clock clock, Map<String, PollWatch> polls) {
         this.dataSource = dataSource;
         this.clock = clock;
-        this.polls = polls;
+        this.polls = Map.copyOf(polls);
+        this.accounts = new AccountFilter(List.copyOf(polls.keySet()));
         this.answers = new ApiAnswers(mapper);
     }
 
@@ -47,17 +51,28 @@ public class JobStatistics {
     public void statistics(Exchange exchange) {
         Instant now = clock.instant();
         Instant since = now.minus(WINDOW);
+        String account;
+        try {
+            account = accounts.of(ListingQuery.parameters(exchange.getMessage().getHeader(Exchange.HTTP_QUERY, String.class)));
+        } catch (AccountFilter.Refused e) {
+            answers.refuse(exchange.getMessage(), e.getMessage());
+            return;
+        }
+        // every account's rows, or those of the one asked for ("account = account" keeps one SQL text for both)
+        String whose = account == null ? "account = account" : "account = ?";
+        Object[] mine = account == null ? new Object[] {since} : new Object[] {account, since};
         try (Connection connection = dataSource.getConnection()) {
             Map<String, Long> byStatus = counts(connection,
-                    "SELECT status, COUNT(*) FROM job_state WHERE changed_at >= ? GROUP BY status", since);
+                    "SELECT status, COUNT(*) FROM job_state WHERE " + whose + " AND changed_at >= ? GROUP BY status", mine);
             Map<String, Long> byType = counts(connection,
-                    "SELECT job_type, COUNT(*) FROM job_state WHERE changed_at >= ? GROUP BY job_type", since);
+                    "SELECT job_type, COUNT(*) FROM job_state WHERE " + whose + " AND changed_at >= ? GROUP BY job_type", mine);
             Map<String, Long> retries = new LinkedHashMap<>();
             OUTCOMES.forEach(outcome -> retries.put(outcome, 0L));
             retries.putAll(counts(connection,
-                    "SELECT outcome, COUNT(*) FROM job_retries WHERE decided_at >= ? GROUP BY outcome", since));
+                    "SELECT outcome, COUNT(*) FROM job_retries WHERE " + whose + " AND decided_at >= ? GROUP BY outcome", mine));
             long completions = counts(connection,
-                    "SELECT 'all', COUNT(*) FROM job_completions WHERE COALESCE(completed_at, recorded_at) >= ?", since)
+                    "SELECT 'all', COUNT(*) FROM job_completions WHERE " + whose
+                            + " AND COALESCE(completed_at, recorded_at) >= ?", mine)
                     .getOrDefault("all", 0L);
 
             Map<String, Object> stats = new LinkedHashMap<>();
@@ -71,12 +86,21 @@ public class JobStatistics {
             stats.put("retries", retries);
             stats.put("retries_total", retries.values().stream().mapToLong(Long::longValue).sum());
             stats.put("completions", completions);
-            stats.put("events_pending", EventOutbox.pending(connection));
+            stats.put("events_pending", account == null ? EventOutbox.pending(connection) : EventOutbox.pending(connection, account));
             stats.put("window_hours", WINDOW.toHours());
             stats.put("since", since.toString());
             stats.put("generated_at", now.toString());
-            Instant lastPoll = polls.lastSuccess();
-            stats.put("last_successful_poll", lastPoll == null ? null : lastPoll.toString());
+            // of the account asked for; of all, the least recent (null while one has none yet)
+            Instant lastPoll = null;
+            boolean every = true;
+            for (String name : account == null ? accounts.accounts() : List.of(account)) {
+                Instant last = polls.get(name).lastSuccess();
+                every &= last != null;
+                lastPoll = last == null ? lastPoll : lastPoll == null || last.isBefore(lastPoll) ? last : lastPoll;
+            }
+            stats.put("last_successful_poll", lastPoll == null || !every ? null : lastPoll.toString());
+            stats.put("account", account);
+            stats.put("accounts", accounts.accounts());
             answers.reply(exchange.getMessage(), 200, stats);
         } catch (SQLException e) {
             answers.unavailable(exchange.getMessage(), e);

@@ -6,9 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import devana.jobs.contract.JobStatus;
 import devana.jobs.contract.ListingQuery;
 import devana.jobs.contract.Token;
-import devana.jobs.text.Secrets;
 import devana.jobs.state.StoredForm;
 import devana.jobs.state.Transactions;
+import devana.jobs.text.Secrets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -38,19 +38,21 @@ public class TrackedJobs {
 
     private final DataSource dataSource;
     private final ObjectMapper mapper;
+    private final AccountFilter accounts;
     private final ApiAnswers answers;
 
-    public TrackedJobs(DataSource dataSource, ObjectMapper mapper) {
+    public TrackedJobs(DataSource dataSource, ObjectMapper mapper, AccountFilter accounts) {
         this.dataSource = dataSource;
+        this.accounts = accounts;
         this.mapper = mapper;
         this.answers = new ApiAnswers(mapper);
     }
 
     /**
-     * GET /api/jobs?status=&type=&targetId=&limit=&offset=: tracked jobs, most recently changed first,
+     * GET /api/jobs?account=&status=&type=&targetId=&limit=&offset=: tracked jobs, most recently changed first,
      * each as the API gave it plus a "tracking" object (first seen, last change, retry decision).
      * {@code status} filters by status and {@code type} by job type (in the Devana API, {@code type}
-     * is the status filter). limit 1..100 (default 25), offset 0..1000, as the API: else 400.
+     * is the status filter), {@code account} by account (AccountFilter). limit 1..100 (default 25), offset 0..1000, as the API: else 400.
      */
     public void list(Exchange exchange) {
         Message message = exchange.getMessage();
@@ -67,9 +69,11 @@ public class TrackedJobs {
             return;
         }
         ListingQuery window;
+        String account;
         try {
             window = ListingQuery.of(query);
-        } catch (ListingQuery.Refused e) {
+            account = accounts.of(query);
+        } catch (ListingQuery.Refused | AccountFilter.Refused e) {
             answers.refuse(message, e.getMessage());
             return;
         }
@@ -77,12 +81,16 @@ public class TrackedJobs {
         // A job whose JSON is over MAX_JOB_CHARS_SHOWN is not even read: its columns stand for it. The
         // others are shortened (long strings and arrays cut). An answer is at most 100 x that size.
         StringBuilder sql = new StringBuilder("SELECT CASE WHEN CHAR_LENGTH(s.job_json) <= ? THEN s.job_json END AS job_json, "
-                + "CHAR_LENGTH(s.job_json) AS json_chars, s.job_id, s.target_id, s.job_type, s.status, s.progress, "
+                + "CHAR_LENGTH(s.job_json) AS json_chars, s.account, s.job_id, s.target_id, s.job_type, s.status, s.progress, "
                 + "s.created_at, s.updated_at, s.first_seen_at, s.changed_at, r.outcome, r.attempt, "
                 + "r.http_status, r.decided_at, r.last_error FROM job_state s "
-                + "LEFT JOIN job_retries r ON r.failed_job_id = s.job_id WHERE 1 = 1");
+                + "LEFT JOIN job_retries r ON r.account = s.account AND r.failed_job_id = s.job_id WHERE 1 = 1");
         List<Object> params = new ArrayList<>();
         params.add(MAX_JOB_CHARS_SHOWN);
+        if (account != null) {
+            sql.append(" AND s.account = ?");
+            params.add(account);
+        }
         if (status != null) {
             sql.append(" AND s.status = ?");
             params.add(status);
@@ -122,6 +130,7 @@ public class TrackedJobs {
                 }
                 anyCut |= cut != null;
                 Map<String, Object> tracking = new LinkedHashMap<>();
+                tracking.put("account", rs.getString("account"));
                 tracking.put("firstSeenAt", text(Transactions.instant(rs, "first_seen_at")));
                 tracking.put("changedAt", text(Transactions.instant(rs, "changed_at")));
                 String outcome = rs.getString("outcome");

@@ -2,14 +2,15 @@ package devana.jobs.webhook;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import devana.jobs.routes.Headers;
-import devana.jobs.text.OneLine;
-import devana.jobs.text.RepeatedFailures;
+import devana.jobs.contract.AccountName;
 import devana.jobs.http.RawRequests;
+import devana.jobs.routes.Headers;
 import devana.jobs.state.InvalidJobException;
 import devana.jobs.state.JobLedger;
 import devana.jobs.state.JobSnapshot;
 import devana.jobs.state.StoredForm;
+import devana.jobs.text.OneLine;
+import devana.jobs.text.RepeatedFailures;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.util.LinkedHashMap;
@@ -43,6 +44,8 @@ public class WebhookReceiver {
     private static final Logger LOG = LoggerFactory.getLogger("devana.jobs.webhook");
     private static final Set<String> PUSH_FIELDS = Set.of("jobId", "status", "targetId", "type", "metadata");
 
+    private final String account;
+    private final String secretVariable;
     private final WebhookSignature signature;
     private final ObjectMapper mapper;
     private final MeterRegistry metrics;
@@ -50,15 +53,35 @@ public class WebhookReceiver {
     private final Clock clock;
     private final RepeatedFailures repeats;
 
-    /** @param secret the HMAC key (checked by {@link WebhookSignature#refusal}), or null: every push is then answered 503 */
-    public WebhookReceiver(String secret, ObjectMapper mapper, MeterRegistry metrics, RawRequests rawRequests, Clock clock,
-                           RepeatedFailures repeats) {
+    /**
+     * The receiver of {@code account}'s pushes.
+     * @param secret the HMAC key (checked by {@link WebhookSignature#refusal}), or null: every push is then answered 503
+     * @param secretVariable the environment variable that gives it, as the 503's reason names it
+     */
+    public WebhookReceiver(String account, String secret, String secretVariable, ObjectMapper mapper, MeterRegistry metrics,
+                           RawRequests rawRequests, Clock clock, RepeatedFailures repeats) {
+        this.account = account;
+        this.secretVariable = secretVariable;
         this.signature = secret == null || secret.isBlank() ? null : new WebhookSignature(secret);
         this.mapper = mapper;
         this.metrics = metrics;
         this.rawRequests = rawRequests;
         this.clock = clock;
         this.repeats = repeats;
+    }
+
+    /**
+     * What keeps a replay out (webhook_deliveries.delivery_key): the push's key as the single-account releases made
+     * it for the default account, made with the account's name for another (two accounts' pushes never collide).
+     */
+    private String deliveryKey(String singleAccountKey) {
+        return AccountName.DEFAULT.equals(account) ? singleAccountKey : StoredForm.sha256(account + "|" + singleAccountKey);
+    }
+
+    /** The account the route began the exchange for (this receiver's, unless an error handler shares one). */
+    private String accountOf(Exchange exchange) {
+        String named = exchange.getProperty(Headers.ACCOUNT, String.class);
+        return named == null ? account : named;
     }
 
     public boolean enabled() {
@@ -69,7 +92,7 @@ public class WebhookReceiver {
     public void receive(Exchange exchange) {
         Message message = exchange.getMessage();
         if (signature == null) {
-            answer(exchange, 503, "disabled", "the webhook is disabled: no secret is configured (set DEVANA_WEBHOOK_SECRET)");
+            answer(exchange, 503, "disabled", "the webhook is disabled: no secret is configured (set " + secretVariable + ")");
             return;
         }
         RawRequests.RawRequest push = rawRequests.take(exchange);
@@ -87,9 +110,9 @@ public class WebhookReceiver {
                 answer(exchange, 401, "unauthorized", refusal);
                 return;
             }
-            delivery = StoredForm.sha256("webhook-id:" + push.header(WebhookSignature.ID));
+            delivery = deliveryKey(StoredForm.sha256("webhook-id:" + push.header(WebhookSignature.ID)));
         } else if (signature.verifies(body, push.header(WebhookSignature.HEADER))) {
-            delivery = StoredForm.sha256(body);
+            delivery = deliveryKey(StoredForm.sha256(body));
         } else {
             answer(exchange, 401, "unauthorized", "missing or wrong " + WebhookSignature.HEADER
                     + " (expected sha256=<hex HMAC-SHA256 of the raw body>) or Standard Webhooks headers");
@@ -124,7 +147,8 @@ public class WebhookReceiver {
         answer.put("jobId", job == null ? null : job.id());
         answer.put("status", job == null ? null : job.status());
         answer.put("change", change);
-        metrics.counter("devana.webhooks", "outcome", "REPLAY".equals(change) ? "replay" : "accepted").increment();
+        metrics.counter("devana.webhooks", "account", accountOf(exchange),
+                "outcome", "REPLAY".equals(change) ? "replay" : "accepted").increment();
         reply(exchange.getMessage(), 202, answer);
     }
 
@@ -135,7 +159,7 @@ public class WebhookReceiver {
     }
 
     private void answer(Exchange exchange, int status, String outcome, String reason) {
-        metrics.counter("devana.webhooks", "outcome", outcome).increment();
+        metrics.counter("devana.webhooks", "account", accountOf(exchange), "outcome", outcome).increment();
         Object from = exchange.getMessage().getHeader("CamelVertxPlatformHttpRemoteAddress");
         String repeat = repeats.say("webhook-refused|" + status);
         if (repeat != null) {
