@@ -25,6 +25,30 @@
     }, function (error) { clearTimeout(timer); throw error; });
   }
 
+  // The account shown: "" for all of them; chosen in the header, kept in the page's ?account= so a link keeps it.
+  // The names offered are those /api/stats lists; the one chosen only ever goes back encoded in a query.
+  var account = new URLSearchParams(window.location.search).get("account") || "";
+
+  function withAccount(url) {
+    return account ? url + (url.indexOf("?") < 0 ? "?" : "&") + "account=" + encodeURIComponent(account) : url;
+  }
+
+  function renderAccounts(names) {
+    names = Array.isArray(names) ? names : [];
+    var select = byId("account");
+    byId("account-filter").hidden = names.length < 2;
+    var offered = Array.prototype.map.call(select.options, function (o) { return o.value; }).slice(1);
+    if (offered.join(",") === names.join(",")) return;
+    select.replaceChildren(el("option", null, "all"));
+    select.options[0].value = "";
+    names.forEach(function (name) {
+      var option = el("option", null, name);
+      option.value = String(name);
+      select.appendChild(option);
+    });
+    select.value = names.indexOf(account) >= 0 ? account : "";
+  }
+
   function ago(iso) {
     if (!iso) return "";
     var seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
@@ -156,13 +180,18 @@
 
   function refresh() {
     return Promise.all([
-      getJson("/api/stats"),
-      getJson("/api/jobs?status=IN_PROGRESS&limit=20"),
-      getJson("/api/jobs?status=PENDING&limit=10"),
-      getJson("/api/jobs?status=ERROR&limit=8"),
-      getJson("/api/jobs?status=DONE&limit=8")
+      getJson(withAccount("/api/stats")),
+      getJson(withAccount("/api/jobs?status=IN_PROGRESS&limit=20")),
+      getJson(withAccount("/api/jobs?status=PENDING&limit=10")),
+      getJson(withAccount("/api/jobs?status=ERROR&limit=8")),
+      getJson(withAccount("/api/jobs?status=DONE&limit=8"))
     ]).then(function (answers) {
+      if (answers[0].status === 400 && account) {
+        account = ""; // a name in the link that is no account of this deployment: show them all
+        return refresh();
+      }
       var stats = answers[0].body;
+      renderAccounts(stats.accounts);
       STATUSES.forEach(function (key) { setNumber("count-" + key, stats[key]); });
       setNumber("count-completions", stats.completions);
       setNumber("count-retries", stats.retries_total);
@@ -193,6 +222,14 @@
       byId("readiness").className = "pill";
     });
   }
+
+  byId("account").addEventListener("change", function (event) {
+    account = event.target.value;
+    var url = new URL(window.location.href);
+    if (account) url.searchParams.set("account", account); else url.searchParams.delete("account");
+    window.history.replaceState(null, "", url);
+    refresh();
+  });
 
   function loop() {
     Promise.all([refresh(), readiness()]).then(function () { setTimeout(loop, REFRESH_MS); });

@@ -5,13 +5,14 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import devana.jobs.browser.Chromium;
 import devana.emulator.DevanaEmulator;
 import devana.emulator.EmulatorOptions;
 import devana.emulator.RetryOutcome;
+import devana.jobs.browser.Chromium;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -95,6 +96,40 @@ class DashboardBrowserTest {
                 .isEqualTo("75");
         assertThat(browser.evaluate("window.sameDocument")).as("the page was not reloaded").isEqualTo("yes");
         assertThat(browser.pageErrors()).isEmpty();
+    }
+
+    @Test
+    void shows_one_account_or_all_of_them_as_the_account_filter_says() throws Exception {
+        emulator = DevanaEmulator.start(EmulatorOptions.forTests());
+        emulator.job().type("EXTRACTION").status("IN_PROGRESS").progress(10).add();
+        try (DevanaEmulator acme = DevanaEmulator.start(EmulatorOptions.forTests())) {
+            acme.job().type("SYNC").status("PENDING").add();
+            acme.job().type("SYNC").status("PENDING").add();
+            Map<String, String> settings = RunningApp.settings(emulator, dataDir);
+            settings.put("devana.accounts", "default,acme");
+            settings.put("devana.accounts.acme.base-url", acme.baseUrl());
+            settings.put("devana.accounts.acme.api-key", acme.apiKey());
+            app = RunningApp.start(settings);
+            browser = Chromium.launch(executable, profile.resolve("chromium"));
+
+            browser.navigate(app.url("/"));
+            await().atMost(PAGE).until(() -> "3".equals(text("count-total")));
+            assertThat(browser.evaluate("document.getElementById('account-filter').hidden")).isEqualTo(false);
+            assertThat(browser.evaluate("Array.from(document.getElementById('account').options).map(o => o.value).join(',')"))
+                    .isEqualTo(",default,acme");
+
+            browser.evaluate("(() => { const s = document.getElementById('account'); s.value = 'acme'; "
+                    + "s.dispatchEvent(new Event('change')); return s.value; })()");
+            await().atMost(PAGE).until(() -> "2".equals(text("count-total")));
+            assertThat(text("count-pending")).isEqualTo("2");
+            assertThat(text("count-in_progress")).isEqualTo("0");
+            assertThat(browser.evaluate("window.location.search")).isEqualTo("?account=acme");
+
+            // a link naming no account of this deployment shows them all
+            browser.navigate(app.url("/?account=nobody"));
+            await().atMost(PAGE).until(() -> "3".equals(text("count-total")));
+            assertThat(browser.pageErrors()).isEmpty();
+        }
     }
 
     @Test
