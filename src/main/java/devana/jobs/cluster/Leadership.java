@@ -1,6 +1,7 @@
 package devana.jobs.cluster;
 
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.camel.cluster.CamelClusterService;
 import org.apache.camel.component.file.cluster.FileLockClusterService;
@@ -58,9 +59,17 @@ public sealed interface Leadership {
      * Namespace, pod name and API server default to what the pod is given (the client's in-cluster configuration).
      */
     record Leases(String namespace, String podName, String masterUrl, String resourceName,
-                  long leaseDurationMillis, long renewDeadlineMillis, long retryPeriodMillis) implements Leadership {
+                  long leaseDurationMillis, long renewDeadlineMillis, long retryPeriodMillis,
+                  Map<String, String> clusterLabels, long rebalancingPeriodMillis) implements Leadership {
+
+        /** Camel's Lease service, its accounts spread over the members (AccountSpreading) unless the period is 0. */
         @Override
         public CamelClusterService service(String memberId) {
+            KubernetesClusterService leases = leases(memberId);
+            return rebalancingPeriodMillis > 0 ? new AccountSpreading(leases, rebalancingPeriodMillis) : leases;
+        }
+
+        private KubernetesClusterService leases(String memberId) {
             KubernetesClusterService service = new KubernetesClusterService();
             service.setId(podName != null ? podName : memberId);
             if (podName != null) {
@@ -77,13 +86,16 @@ public sealed interface Leadership {
             service.setLeaseDurationMillis(leaseDurationMillis);
             service.setRenewDeadlineMillis(renewDeadlineMillis);
             service.setRetryPeriodMillis(retryPeriodMillis);
+            // the members are the pods with these labels (the Deployment's): what the accounts are spread over
+            service.setClusterLabels(Map.copyOf(clusterLabels));
             return service;
         }
 
         @Override
         public String describe() {
             return "Kubernetes Leases " + resourceName + "-*" + (namespace == null ? "" : " in namespace " + namespace)
-                    + " (lease " + leaseDurationMillis + " ms)";
+                    + " (lease " + leaseDurationMillis + " ms" + (rebalancingPeriodMillis > 0 ? ", accounts spread over the pods "
+                    + clusterLabels.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).sorted().toList() : "") + ")";
         }
     }
 }

@@ -179,12 +179,29 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
                         + "KUBERNETES_RESOURCE_NAME) must be lower-case letters, digits and '-' (a Lease name prefix), got '"
                         + resourceName + "'");
             }
+            boolean spread = flag(properties, "camel.cluster.kubernetes.rebalancing");
             return new Leadership.Leases(optional(properties, "camel.cluster.kubernetes.namespace").orElse(null),
                     optional(properties, "camel.cluster.kubernetes.pod-name").orElse(null),
                     optional(properties, "camel.cluster.kubernetes.master-url").orElse(null),
-                    resourceName, duration, renew, retry);
+                    resourceName, duration, renew, retry, clusterLabels(properties), spread ? retry : 0);
         }
         return new Leadership.Solo();
+    }
+
+    /** camel.cluster.kubernetes.cluster-labels: name=value pairs, comma-separated, that the members' pods carry. */
+    private static Map<String, String> clusterLabels(PropertiesComponent properties) {
+        String key = "camel.cluster.kubernetes.cluster-labels";
+        Map<String, String> labels = new LinkedHashMap<>();
+        for (String pair : required(properties, key).split(",", -1)) {
+            String[] parts = pair.trim().split("=", -1);
+            if (parts.length != 2 || !parts[0].matches("([a-z0-9.-]{1,253}/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")
+                    || !parts[1].matches("([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?")) {
+                throw new InvalidSettingException(key + " (" + variable(key) + ") must be name=value pairs of Kubernetes "
+                        + "labels, comma-separated (app.kubernetes.io/name=devana-jobs)");
+            }
+            labels.put(parts[0], parts[1]);
+        }
+        return labels;
     }
 
     private static boolean flag(PropertiesComponent properties, String key) {

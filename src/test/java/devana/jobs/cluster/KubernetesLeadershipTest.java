@@ -248,10 +248,15 @@ class KubernetesLeadershipTest {
 
     /** An instance as the app starts one: the cluster service of Leadership.Leases and the master component's options. */
     private Instance start(String pod) throws Exception {
+        return start(pod, 0, List.of(GROUP));
+    }
+
+    /** An instance with a master: timer route in each of these groups, spreading them every period (0: never). */
+    private Instance start(String pod, long rebalancingMillis, List<String> groups) throws Exception {
         DefaultCamelContext context = new DefaultCamelContext();
         context.getCamelContextExtension().setName(pod);
         Leadership.Leases leases = new Leadership.Leases(NAMESPACE, pod, masterUrl, RESOURCE_NAME, LEASE_MILLIS,
-                RENEW_DEADLINE_MILLIS, RETRY_MILLIS);
+                RENEW_DEADLINE_MILLIS, RETRY_MILLIS, Map.of("app", "devana-jobs"), rebalancingMillis);
         CamelClusterService service = leases.service("member-of-" + pod);
         context.addService(service, true, true);
         MasterComponent master = new MasterComponent();
@@ -262,7 +267,10 @@ class KubernetesLeadershipTest {
         context.addRoutes(new RouteBuilder() {
             @Override
             public void configure() {
-                from("master:" + GROUP + ":timer:t?period=100&delay=0").routeId("ticks").process(exchange -> ticks.incrementAndGet());
+                for (String group : groups) {
+                    from("master:" + group + ":timer:" + group + "?period=100&delay=0").routeId("ticks-" + group)
+                            .process(exchange -> ticks.incrementAndGet());
+                }
             }
         });
         LeadershipWatch watch = new LeadershipWatch(context, service);
@@ -273,6 +281,52 @@ class KubernetesLeadershipTest {
         instances.add(instance);
         context.start();
         return instance;
+    }
+
+    @Test
+    void spreads_four_accounts_over_two_instances_and_the_survivor_takes_all_of_them_back() throws Exception {
+        List<String> accounts = List.of("devana-jobs-account-a1", "devana-jobs-account-a2", "devana-jobs-account-a3",
+                "devana-jobs-account-a4");
+        long started = System.nanoTime();
+        Instance a = start("pod-a", RETRY_MILLIS, accounts);
+        Instance b = start("pod-b", RETRY_MILLIS, accounts);
+
+        // within two lease periods each leads ceil(4 / 2) = 2 accounts, and every account has its leader
+        await().atMost(Duration.ofMillis(2 * LEASE_MILLIS + MASTER_START_MILLIS + 2000)).pollInterval(Duration.ofMillis(100))
+                .until(() -> led(a, accounts).size() == 2 && led(b, accounts).size() == 2
+                        && leaseHolders(accounts).size() == 4 && leaseHolders(accounts).values().stream().distinct().count() == 2);
+        System.out.println("KubernetesLeadershipTest: 4 accounts spread 2 + 2 over two pods " + millisSince(started)
+                + " ms after they started: " + leaseHolders(accounts));
+        assertThat(led(a, accounts)).doesNotContainAnyElementsOf(led(b, accounts));
+        // and it stays so
+        await().during(Duration.ofMillis(LEASE_MILLIS)).atMost(Duration.ofMillis(LEASE_MILLIS + 1000))
+                .until(() -> led(a, accounts).size() == 2 && led(b, accounts).size() == 2);
+
+        // one instance dies (its context stops and its Pod goes): the other leads all four
+        Instance dead = a;
+        Instance survivor = b;
+        dead.context().close();
+        long deleted = System.nanoTime();
+        client.pods().inNamespace(NAMESPACE).withName(dead.pod()).delete();
+        await().atMost(Duration.ofMillis(2 * LEASE_MILLIS + MASTER_START_MILLIS + 2000)).pollInterval(Duration.ofMillis(100))
+                .until(() -> led(survivor, accounts).size() == 4);
+        long takenOver = millisSince(deleted);
+        System.out.println("KubernetesLeadershipTest: the survivor led all 4 accounts " + takenOver
+                + " ms after the other pod was deleted");
+        assertThat(leaseHolders(accounts).values()).containsOnly(survivor.pod());
+    }
+
+    private static List<String> led(Instance instance, List<String> groups) {
+        return groups.stream().filter(instance.service()::isLeader).toList();
+    }
+
+    private Map<String, String> leaseHolders(List<String> groups) {
+        Map<String, String> holders = new java.util.TreeMap<>();
+        for (Lease lease : client.leases().inNamespace(NAMESPACE).list().getItems()) {
+            holders.put(lease.getMetadata().getName(), String.valueOf(lease.getSpec().getHolderIdentity()));
+        }
+        holders.keySet().retainAll(groups.stream().map(group -> RESOURCE_NAME + "-" + group).toList());
+        return holders;
     }
 
     private Lease theOnlyLease() {
