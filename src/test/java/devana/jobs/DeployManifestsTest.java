@@ -201,6 +201,21 @@ class DeployManifestsTest {
     }
 
     @Test
+    void the_pods_carry_the_labels_that_make_them_members_of_the_election_the_accounts_spread_over() {
+        Matcher line = Pattern.compile("(?m)^camel\\.cluster\\.kubernetes\\.cluster-labels=(.+)$").matcher(properties);
+        assertThat(line.find()).as("application.properties' camel.cluster.kubernetes.cluster-labels").isTrue();
+        Map<String, String> wanted = new java.util.LinkedHashMap<>();
+        for (String pair : line.group(1).trim().split(",")) {
+            wanted.put(pair.split("=")[0].trim(), pair.split("=")[1].trim());
+        }
+        String variable = env(container()).containsKey("CAMEL_CLUSTER_KUBERNETES_CLUSTER_LABELS")
+                ? (String) env(container()).get("CAMEL_CLUSTER_KUBERNETES_CLUSTER_LABELS").get("value") : null;
+        assertThat(variable).as("the default labels are the Deployment's: no variable needed").isNull();
+        Map<String, Object> podLabels = map(map(map(spec(deployment()).get("template")).get("metadata")).get("labels"));
+        assertThat(podLabels).containsAllEntriesOf(wanted);
+    }
+
+    @Test
     void the_role_grants_leases_and_the_pod_list_leader_election_needs_and_nothing_else() {
         Set<String> grants = new TreeSet<>();
         for (Object rule : list(one("Role").get("rules"))) {
