@@ -47,6 +47,9 @@ public final class RunningApp implements AutoCloseable {
         settings.put("devana.api-key", emulator.apiKey());
         settings.put("devana.poll.interval", "2000");
         settings.put("devana.poll.initial-delay", "0");
+        // polled at every interval, whatever happens (today's poller): the suites that test pacing set these back
+        settings.put("devana.poll.idle-interval", "2000");
+        settings.put("devana.poll.push-safety-interval", "2000");
         settings.put("jobs.db.url", "jdbc:h2:file:" + dataDir.resolve("devana-jobs").toAbsolutePath());
         settings.put("jobs.events.uri", EVENTS);
         settings.put("jobs.events.publish-interval", "100");

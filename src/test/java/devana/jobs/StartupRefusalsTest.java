@@ -2,6 +2,7 @@ package devana.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import devana.jobs.config.Settings;
 import java.net.ServerSocket;
 import java.util.List;
 import java.util.Map;
@@ -120,5 +121,19 @@ class StartupRefusalsTest extends AppOnEmulatorTest {
         String failure = RunningApp.startupFailure(settings);
 
         assertThat(failure).contains("DEVANA_ACCOUNTS_ACME_WEBHOOK_SECRET").doesNotContain("tiny-s3cret");
+    }
+
+    @Test
+    void refuses_an_idle_or_push_safety_interval_below_the_poll_interval_or_past_the_readiness_poll_age() throws Exception {
+        for (Map.Entry<String, String> bad : Map.of("devana.poll.idle-interval", "1000",
+                "devana.poll.push-safety-interval", "120000").entrySet()) {
+            Map<String, String> settings = RunningApp.settings(emulator, dataDir);
+            settings.put(bad.getKey(), bad.getValue());
+
+            String failure = RunningApp.startupFailure(settings);
+
+            assertThat(failure).as(bad.getKey()).contains(bad.getKey() + " (" + Settings.variable(bad.getKey()) + ") is " + bad.getValue())
+                    .contains("jobs.health.max-poll-age");
+        }
     }
 }

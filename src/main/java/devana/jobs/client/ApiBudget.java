@@ -115,8 +115,17 @@ public class ApiBudget {
     }
 
     /**
+     * The account's poll route ticked here, whether or not its pacing sends a cycle now: the route runs on the
+     * account's leader only, so this instance leads it (see {@link #pollsHere()}).
+     */
+    public synchronized void pollTicked() {
+        lastPollAsked = clock.instant();
+    }
+
+    /**
      * Whether this instance is the one that polls the key's account now: always when it makes every call of its
-     * key, else when its poll route asked within the leader window (the route runs on the account's leader only).
+     * key, else when its poll route ticked or asked within the leader window (the route runs on the account's leader
+     * only).
      */
     public synchronized boolean pollsHere() {
         return pollsHere(clock.instant());

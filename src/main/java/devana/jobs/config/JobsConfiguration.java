@@ -23,6 +23,7 @@ import devana.jobs.health.PollWatch;
 import devana.jobs.http.RawRequests;
 import devana.jobs.pacing.ExponentialBackoff;
 import devana.jobs.pacing.FailurePause;
+import devana.jobs.poll.PollPacing;
 import devana.jobs.poll.PollPlanner;
 import devana.jobs.retry.RetryPolicy;
 import devana.jobs.state.JobLedger;
@@ -193,8 +194,11 @@ public class JobsConfiguration implements CamelConfiguration {
             PollWatch pollWatch = new PollWatch(clock);
             pollWatches.put(name, pollWatch);
             registry.bind("pollWatch-" + name, pollWatch);
-            registry.bind("pollPlanner-" + name, new PollPlanner(mapper, ledger, clock, name, settings.incrementalPolling(),
-                    Duration.ofMillis(settings.fullScanMillis())));
+            PollPacing pacing = new PollPacing(name, ledger.activity(), budget, clock, Duration.ofMillis(settings.pollIntervalMillis()),
+                    Duration.ofMillis(settings.idleIntervalMillis()), Duration.ofMillis(settings.pushSafetyMillis()));
+            registry.bind("pollPacing-" + name, pacing);
+            registry.bind("pollPlanner-" + name, new PollPlanner(mapper, ledger, clock, name, pacing,
+                    settings.incrementalPolling(), Duration.ofMillis(settings.fullScanMillis())));
             WebhookReceiver webhooks = new WebhookReceiver(name, account.webhookSecret(),
                     Settings.variable(AccountSettings.key(name, "webhook-secret")), mapper, metrics, rawRequests, clock, repeats);
             registry.bind("webhookReceiver-" + name, webhooks);

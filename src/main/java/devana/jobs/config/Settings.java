@@ -23,7 +23,8 @@ import org.apache.camel.spi.PropertiesComponent;
 public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, int maxAttempts, int emulatorPort,
                        String dbUrl, String dbUser, String dbPassword, int dbPoolSize,
                        int rateLimitPerMinute, double retryShare, boolean incrementalPolling, long fullScanMillis,
-                       long backoffBaseMillis, long backoffMaxMillis, Service service, List<AccountSettings> accounts) {
+                       long backoffBaseMillis, long backoffMaxMillis, long idleIntervalMillis, long pushSafetyMillis,
+                       Service service, List<AccountSettings> accounts) {
 
     /** The keys of the running service around the poller: its HTTP server, the bus, health, secrets. */
     public record Service(int serverPort, String webhookSecret, String viewerLogin, String eventsUri,
@@ -94,6 +95,8 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
                 number(properties, "devana.poll.full-scan-interval"),
                 number(properties, "devana.backoff.base"),
                 number(properties, "devana.backoff.max"),
+                pace(properties, "devana.poll.idle-interval", interval),
+                pace(properties, "devana.poll.push-safety-interval", interval),
                 new Service((int) number(properties, "camel.server.port"),
                         optional(properties, "devana.webhook.secret").orElse(null),
                         optional(properties, ViewerLogin.KEY).orElse(null),
@@ -204,6 +207,21 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
         return labels;
     }
 
+    /**
+     * A longest wait between two cycles of an account (devana.poll.idle-interval, devana.poll.push-safety-interval):
+     * at least the poll interval (equal to it: always poll at the interval), and less than the poll age at which
+     * readiness turns DOWN (jobs.health.max-poll-age), else a quiet account would look broken.
+     */
+    private static long pace(PropertiesComponent properties, String key, long interval) {
+        long value = number(properties, key);
+        long maxAge = number(properties, "jobs.health.max-poll-age");
+        if (value < interval || value >= maxAge) {
+            throw new InvalidSettingException(key + " (" + variable(key) + ") is " + value + " ms: use from devana.poll.interval ("
+                    + interval + " ms) to less than jobs.health.max-poll-age (" + maxAge + " ms)");
+        }
+        return value;
+    }
+
     private static boolean flag(PropertiesComponent properties, String key) {
         String value = required(properties, key);
         if (!value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false")) {
@@ -257,15 +275,15 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
 
     public Settings withApi(String url, String key) {
         return new Settings(url, key, pollIntervalMillis, maxAttempts, emulatorPort, dbUrl, dbUser, dbPassword, dbPoolSize,
-                rateLimitPerMinute, retryShare, incrementalPolling, fullScanMillis, backoffBaseMillis, backoffMaxMillis, service,
-                accounts);
+                rateLimitPerMinute, retryShare, incrementalPolling, fullScanMillis, backoffBaseMillis, backoffMaxMillis,
+                idleIntervalMillis, pushSafetyMillis, service, accounts);
     }
 
     /** These settings with the accounts as they run (an embedded account with its emulator's URL and key). */
     public Settings withAccounts(List<AccountSettings> running) {
         return new Settings(baseUrl, apiKey, pollIntervalMillis, maxAttempts, emulatorPort, dbUrl, dbUser, dbPassword, dbPoolSize,
-                rateLimitPerMinute, retryShare, incrementalPolling, fullScanMillis, backoffBaseMillis, backoffMaxMillis, service,
-                List.copyOf(running));
+                rateLimitPerMinute, retryShare, incrementalPolling, fullScanMillis, backoffBaseMillis, backoffMaxMillis,
+                idleIntervalMillis, pushSafetyMillis, service, List.copyOf(running));
     }
 
     /** The JDBC URL as it may be shown: without a user or password in it, nor its parameters (they may hold one). */

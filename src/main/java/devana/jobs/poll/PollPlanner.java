@@ -53,18 +53,20 @@ public class PollPlanner {
     private final JobLedger ledger;
     private final Clock clock;
     private final String account;
+    private final PollPacing pacing;
     private final boolean incremental;
     private final Duration fullScanInterval;
     private volatile Instant lastFullScan;
     private volatile Instant newestCreatedAt;
 
     /** The planner of {@code account}'s cycles (one per account: each has its own scans and newest job). */
-    public PollPlanner(ObjectMapper mapper, JobLedger ledger, Clock clock, String account, boolean incremental,
-                       Duration fullScanInterval) {
+    public PollPlanner(ObjectMapper mapper, JobLedger ledger, Clock clock, String account, PollPacing pacing,
+                       boolean incremental, Duration fullScanInterval) {
         this.mapper = mapper;
         this.ledger = ledger;
         this.clock = clock;
         this.account = account;
+        this.pacing = pacing;
         this.incremental = incremental;
         this.fullScanInterval = fullScanInterval;
     }
@@ -73,6 +75,7 @@ public class PollPlanner {
     public void begin(Exchange exchange) throws SQLException {
         Instant now = clock.instant();
         boolean full = !incremental || lastFullScan == null || !now.isBefore(lastFullScan.plus(fullScanInterval));
+        pacing.began();
         Cycle cycle = new Cycle(full, now, full ? List.of() : ledger.activeJobs(account), newestCreatedAt);
         cycle.queue.add(new Query(Phase.NEWEST, null, null, 0, null));
         exchange.setProperty(Headers.POLL_CYCLE, cycle);
@@ -181,6 +184,9 @@ public class PollPlanner {
         if (cycle.full && cycle.complete) {
             lastFullScan = cycle.startedAt;
         }
+        long activeSeen = cycle.seen.values().stream().filter(job -> job instanceof Map<?, ?> map
+                && (JobStatus.PENDING.equals(map.get("status")) || JobStatus.IN_PROGRESS.equals(map.get("status")))).count();
+        pacing.ended((int) Math.max(activeSeen, cycle.active.size()));
         exchange.setProperty(Headers.POLL_JOBS, new ArrayList<>(cycle.seen.values()));
         exchange.setProperty(Headers.POLL_PAGES, cycle.pages);
         exchange.setProperty(Headers.POLL_KIND, cycle.full ? "full scan" : "incremental");

@@ -42,6 +42,7 @@ public class JobLedger {
     private final Clock clock;
     private final RepeatedFailures repeats;
     private final RecentlySeen<String> lastSeen = new RecentlySeen<>(CACHE_SIZE);
+    private final AccountActivity activity = new AccountActivity();
 
     public JobLedger(Transactions tx, CloudEvents events, ObjectMapper mapper, MeterRegistry metrics, Clock clock,
                      RepeatedFailures repeats) {
@@ -107,6 +108,13 @@ public class JobLedger {
             lastSeen.put(cacheKey, observation.storedFingerprint);
         }
         setChange(exchange, observation.change);
+        Instant now = clock.instant();
+        if (delivery != null && observation.change != Change.REPLAY) {
+            activity.pushed(account, now);
+        }
+        if (observation.change == Change.NEW || observation.change == Change.CHANGED || observation.change == Change.REFINED) {
+            activity.changed(account, now);
+        }
         message.setHeader(Headers.PREVIOUS_STATUS, observation.previousStatus == null ? "(new)" : observation.previousStatus);
         if (observation.change == Change.NEW || observation.change == Change.CHANGED) {
             metrics.counter("devana.jobs.transitions", "account", account, "type", MetricTags.jobType(job.type()),
@@ -140,6 +148,11 @@ public class JobLedger {
 
     /** A job believed active, as incremental polling needs it. */
     public record ActiveJob(String id, String targetId, String status, Instant createdAt) {
+    }
+
+    /** When each account last changed and was pushed to, as the observations recorded here say. */
+    public AccountActivity activity() {
+        return activity;
     }
 
     /** Forgets the cache, as after a restart (tests and the webhook path use the database as the truth). */
