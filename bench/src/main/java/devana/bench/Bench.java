@@ -32,6 +32,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *   --tick-ms N     one workload move every N ms (default 2000)
  *   --seed N        workload seed (default 6)
  *   --startups N    cold starts for start-to-first-poll (default 5)
+ *   --idle-minutes N  measured minutes of the idle-account comparison (default 4, --quick 2; 0 skips it)
+ *   --push-minutes N  minutes of pushes in the push-first comparison (default 3, --quick 2; 0 skips it)
  *   --quick         a smoke run: 3-minute scenario with a 30 s tail, 2 cold starts, short JMH
  *   --skip-scenario, --skip-startup, --skip-jmh, --jmh-db h2|postgresql|h2,postgresql
  *   --jmh-profile jfr   also record a JFR file per JMH trial (jmh-jfr/ in the work folder)
@@ -76,6 +78,12 @@ public final class Bench {
                 : Startup.measure(projectDir, jar, workDir, startups, jvmOptions);
         Scenario.Result scenario = options.containsKey("skip-scenario") ? null
                 : Scenario.run(new Scenario.Options(seed, tick, minutes, tail, projectDir, workDir, jar, jvmOptions));
+        long idleMinutes = Long.parseLong(options.getOrDefault("idle-minutes", quick ? "2" : "4"));
+        IdleAccount.Result idle = idleMinutes == 0 ? null
+                : IdleAccount.run(projectDir, workDir, jar, jvmOptions, Duration.ofMinutes(idleMinutes));
+        long pushMinutes = Long.parseLong(options.getOrDefault("push-minutes", quick ? "2" : "3"));
+        PushFirst.Result push = pushMinutes == 0 ? null
+                : PushFirst.run(projectDir, workDir, jar, jvmOptions, Duration.ofMinutes(pushMinutes));
         String loadBeforeJmh = Machine.load();
         Map<String, Map<String, Double>> jmh = options.containsKey("skip-jmh") ? Map.of()
                 : jmh(options, quick, projectDir, workDir);
@@ -83,7 +91,8 @@ public final class Bench {
 
         Report report = new Report(machine, loadAtStart, loadBeforeJmh, loadAtEnd, seed, tick, projectDir.relativize(jar).toString(),
                 jvmOptions.isEmpty() ? "the launcher's defaults (as shipped)" : String.join(" ", jvmOptions), startup, scenario, jmh);
-        String text = report.markdown();
+        String text = report.markdown() + (idle == null ? "" : IdleAccount.markdown(idle))
+                + (push == null ? "" : PushFirst.markdown(push));
         Path out = workDir.resolve("results.md");
         Files.writeString(out, text);
         System.out.println();
