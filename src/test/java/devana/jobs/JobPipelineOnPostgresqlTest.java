@@ -62,9 +62,9 @@ class JobPipelineOnPostgresqlTest extends JobPipelineTest {
     }
 
     /**
-     * A cycle's changes are written together, a page to a transaction (JobLedger.recordCycle): one job the database
-     * refuses (here a trigger refuses its row) is rolled back alone; the others are recorded once, with one event each,
-     * and it is recorded once the database takes it.
+     * A job whose rows the database refuses (here a trigger refuses it) is skipped with one line and tried again each
+     * cycle (JobLedger.observe); the others of its page are recorded once, with one event each, and it is recorded once
+     * the database takes it. Before, it failed the whole cycle, every cycle, and the jobs after it were never recorded.
      */
     @Test
     void records_the_rest_of_a_page_when_one_job_cannot_be_written_and_that_one_once_it_can() throws Exception {

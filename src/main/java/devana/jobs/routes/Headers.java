@@ -89,8 +89,6 @@ public final class Headers {
     public static final String POLL_JOBS = "pollJobs";
     /** Property: how many requests the cycle sent. */
     public static final String POLL_PAGES = "pollPages";
-    /** Property: what JobLedger.recordCycle committed for the cycle's jobs, by job id (read by JobLedger.observe). */
-    public static final String CYCLE_RECORDED = "cycleRecorded";
     /** Property: "full scan" or "incremental". */
     public static final String POLL_KIND = "pollKind";
 

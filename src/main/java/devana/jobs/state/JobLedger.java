@@ -17,12 +17,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTransientConnectionException;
-import java.sql.Savepoint;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.camel.Exchange;
@@ -40,8 +38,6 @@ public class JobLedger {
 
     private static final Logger LOG = LoggerFactory.getLogger("devana.jobs.dispatch");
     private static final int CACHE_SIZE = 50_000;
-    /** The most jobs of a cycle recorded in one transaction: a page. */
-    static final int TOGETHER = 100;
 
     private final Transactions tx;
     private final CloudEvents events;
@@ -105,24 +101,22 @@ public class JobLedger {
             return;
         }
         JobSnapshot observed = job;
-        Observation observation = delivery == null ? recordedWithItsCycle(exchange, job.id()) : null;
-        if (observation == null) {
-            try {
-                observation = tx.inTransaction(connection -> record(connection, account, observed, delivery));
-            } catch (SQLException e) {
-                if (unreachable(e)) {
-                    throw e; // the database is down: the cycle (or the push) fails as a whole, and says so once
-                }
-                // the database refused this job's rows (a constraint, a trigger, a value it cannot take): the job is
-                // skipped, the others go on, and it is tried again on the next cycle
-                metrics.counter("devana.jobs.invalid", "account", account, "reason", "not_recorded").increment();
-                message.setHeader(Headers.JOB_CHANGE, "INVALID");
-                message.setHeader(Headers.INVALID_REASON, "job " + job.id() + " could not be written ("
-                        + OneLine.of(e) + "); tried again on the next cycle");
-                message.setHeader(Headers.INVALID_REPEATS, repeats.say("job-not-recorded|" + e.getSQLState()));
-                exchange.setProperty(Headers.JOB_CHANGE, "INVALID");
-                return;
+        Observation observation;
+        try {
+            observation = tx.inTransaction(connection -> record(connection, account, observed, delivery));
+        } catch (SQLException e) {
+            if (unreachable(e)) {
+                throw e; // the database is down: the cycle (or the push) fails as a whole, and says so once
             }
+            // the database refused this job's rows (a constraint, a trigger, a value it cannot take): the job is
+            // skipped, the others go on, and it is tried again on the next cycle
+            metrics.counter("devana.jobs.invalid", "account", account, "reason", "not_recorded").increment();
+            message.setHeader(Headers.JOB_CHANGE, "INVALID");
+            message.setHeader(Headers.INVALID_REASON, "job " + job.id() + " could not be written ("
+                    + OneLine.of(e) + "); tried again on the next cycle");
+            message.setHeader(Headers.INVALID_REPEATS, repeats.say("job-not-recorded|" + e.getSQLState()));
+            exchange.setProperty(Headers.JOB_CHANGE, "INVALID");
+            return;
         }
         if (observation.stored != null) {
             exchange.setProperty(Headers.JOB, observation.stored);
@@ -148,54 +142,6 @@ public class JobLedger {
         }
     }
 
-    /**
-     * Records the jobs of a poll cycle (the body, before the split hands each to {@link #observe}) together: those the
-     * cache does not know unchanged, {@value #TOGETHER} to a transaction, each behind a savepoint. A job that cannot be
-     * written is rolled back alone, and a transaction that fails as a whole leaves its jobs unrecorded: observe then
-     * records each of those on its own, as it records a push, and says why one cannot be. Nothing is lost or repeated:
-     * what a commit holds is what observe reports, and what it does not is written by observe.
-     */
-    public void recordCycle(Exchange exchange) {
-        String account = Headers.account(exchange);
-        List<JobSnapshot> changed = new ArrayList<>();
-        for (Object body : exchange.getMessage().getBody(List.class)) {
-            try {
-                JobSnapshot job = JobSnapshot.of(body);
-                if (!job.fingerprint().equals(lastSeen.get(account + "|" + job.id()))) {
-                    changed.add(job);
-                }
-            } catch (InvalidJobException e) {
-                // observe counts it and says why
-            }
-        }
-        Map<String, Observation> recorded = new HashMap<>();
-        for (int from = 0; from < changed.size(); from += TOGETHER) {
-            List<JobSnapshot> chunk = changed.subList(from, Math.min(changed.size(), from + TOGETHER));
-            try {
-                recorded.putAll(tx.inTransaction(connection -> recordTogether(connection, account, chunk)));
-            } catch (SQLException | RuntimeException e) {
-                LOG.debug("{} jobs not recorded together ({}): each is recorded on its own", chunk.size(), OneLine.of(e));
-            }
-        }
-        exchange.setProperty(Headers.CYCLE_RECORDED, recorded);
-    }
-
-    private Map<String, Observation> recordTogether(Connection connection, String account, List<JobSnapshot> jobs)
-            throws SQLException {
-        Map<String, Observation> recorded = new HashMap<>();
-        for (JobSnapshot job : jobs) {
-            Savepoint savepoint = connection.setSavepoint();
-            try {
-                recorded.put(job.id(), record(connection, account, job, null));
-                connection.releaseSavepoint(savepoint);
-            } catch (SQLException e) {
-                // this job alone is rolled back: observe writes it on its own, and its failure is said there
-                connection.rollback(savepoint);
-            }
-        }
-        return recorded;
-    }
-
     /** Whether a failed write says the database cannot be reached (rather than that it refused these rows). */
     static boolean unreachable(SQLException failure) {
         for (Throwable cause = failure; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
@@ -209,12 +155,6 @@ public class JobLedger {
             }
         }
         return failure.getSQLState() == null;
-    }
-
-    /** What {@link #recordCycle} committed for this job of the exchange's cycle, or null. */
-    private static Observation recordedWithItsCycle(Exchange exchange, String jobId) {
-        Object recorded = exchange.getProperty(Headers.CYCLE_RECORDED);
-        return recorded instanceof Map<?, ?> map && map.get(jobId) instanceof Observation observation ? observation : null;
     }
 
     /** The account's jobs last seen PENDING or IN_PROGRESS and still visible: what incremental polling keeps asking about. */
