@@ -34,6 +34,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *   --startups N    cold starts for start-to-first-poll (default 5)
  *   --idle-minutes N  measured minutes of the idle-account comparison (default 4, --quick 2; 0 skips it)
  *   --push-minutes N  minutes of pushes in the push-first comparison (default 3, --quick 2; 0 skips it)
+ *   --many-accounts 1,10,100  one process serving that many busy accounts in turn (not run unless given)
+ *   --many-minutes N  measured minutes of each (default 1)
  *   --quick         a smoke run: 3-minute scenario with a 30 s tail, 2 cold starts, short JMH
  *   --skip-scenario, --skip-startup, --skip-jmh, --jmh-db h2|postgresql|h2,postgresql
  *   --jmh-profile jfr   also record a JFR file per JMH trial (jmh-jfr/ in the work folder)
@@ -84,6 +86,11 @@ public final class Bench {
         long pushMinutes = Long.parseLong(options.getOrDefault("push-minutes", quick ? "2" : "3"));
         PushFirst.Result push = pushMinutes == 0 ? null
                 : PushFirst.run(projectDir, workDir, jar, jvmOptions, Duration.ofMinutes(pushMinutes));
+        List<Integer> many = options.containsKey("many-accounts") ? java.util.Arrays.stream(options.get("many-accounts").split(","))
+                .map(String::trim).map(Integer::valueOf).toList() : List.of();
+        Duration manyMinutes = Duration.ofMinutes(Long.parseLong(options.getOrDefault("many-minutes", "1")));
+        List<ManyAccounts.Row> manyRows = many.isEmpty() ? List.of()
+                : ManyAccounts.run(projectDir, workDir, jar, jvmOptions, many, manyMinutes);
         String loadBeforeJmh = Machine.load();
         Map<String, Map<String, Double>> jmh = options.containsKey("skip-jmh") ? Map.of()
                 : jmh(options, quick, projectDir, workDir);
@@ -92,7 +99,8 @@ public final class Bench {
         Report report = new Report(machine, loadAtStart, loadBeforeJmh, loadAtEnd, seed, tick, projectDir.relativize(jar).toString(),
                 jvmOptions.isEmpty() ? "the launcher's defaults (as shipped)" : String.join(" ", jvmOptions), startup, scenario, jmh);
         String text = report.markdown() + (idle == null ? "" : IdleAccount.markdown(idle))
-                + (push == null ? "" : PushFirst.markdown(push));
+                + (push == null ? "" : PushFirst.markdown(push))
+                + (manyRows.isEmpty() ? "" : ManyAccounts.markdown(manyRows, manyMinutes));
         Path out = workDir.resolve("results.md");
         Files.writeString(out, text);
         System.out.println();

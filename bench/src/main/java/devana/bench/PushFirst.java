@@ -21,8 +21,8 @@ import javax.crypto.spec.SecretKeySpec;
 /**
  * Signed pushes, side by side: two devana-jobs processes (the shipped jar, H2, a webhook secret), one paced as shipped
  * (push first: devana.poll.push-safety-interval 60 s) and one polling at every interval whatever happens, each on its
- * own emulator holding one running job. The bench pushes a new job to each, four a second, for the given minutes,
- * then stops. Measures the push's round trip (its 202 comes once the job's state and its event are committed to the
+ * own emulator holding one running job. Four jobs a second finish on both emulators (the API shows them DONE) and
+ * are pushed to each, for the given minutes; then the pushes stop. Measures the push's round trip (its 202 comes once the job's state and its event are committed to the
  * outbox), the GET requests a minute while pushes come, and after they stopped.
  */
 final class PushFirst {
@@ -69,7 +69,10 @@ final class PushFirst {
                 int n = 0;
                 long next = System.nanoTime();
                 while (Instant.now().isBefore(to)) {
+                    // an upload that finished: the API shows it, and its push says so
                     String id = "cm4jobpush" + Long.toString(1_000_000L + n, 36) + "x";
+                    pacedApi.job().id(id).type("SYNC").target("cm4docpush1").status("DONE").progress(100).add();
+                    everyApi.job().id(id).type("SYNC").target("cm4docpush1").status("DONE").progress(100).add();
                     push(pacedPort, id, pacedMillis, refused, 0);
                     push(everyPort, id, everyMillis, refused, 1);
                     n++;
@@ -116,7 +119,7 @@ final class PushFirst {
     }
 
     private static void push(int port, String jobId, List<Double> millis, int[] refused, int side) throws Exception {
-        byte[] body = ("{\"jobId\":\"" + jobId + "\",\"status\":\"PENDING\",\"targetId\":\"cm4docpush1\",\"type\":\"SYNC\","
+        byte[] body = ("{\"jobId\":\"" + jobId + "\",\"status\":\"DONE\",\"targetId\":\"cm4docpush1\",\"type\":\"SYNC\","
                 + "\"metadata\":{}}").getBytes(StandardCharsets.UTF_8);
         Mac mac = Mac.getInstance("HmacSHA256");
         mac.init(new SecretKeySpec(SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
