@@ -30,6 +30,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *                   5-minute loop gets a turn after the last measured failure)
  *   --tail-s N      seconds at the end whose transitions are not measured (default 360)
  *   --tick-ms N     one workload move every N ms (default 2000)
+ *   --poll-interval N  the app's devana.poll.interval in the scenario, ms (default 5000, the shipped one)
  *   --seed N        workload seed (default 6)
  *   --startups N    cold starts for start-to-first-poll (default 5)
  *   --idle-minutes N  measured minutes of the idle-account comparison (default 4, --quick 2; 0 skips it)
@@ -79,7 +80,8 @@ public final class Bench {
         Startup.Result startup = options.containsKey("skip-startup") ? null
                 : Startup.measure(projectDir, jar, workDir, startups, jvmOptions);
         Scenario.Result scenario = options.containsKey("skip-scenario") ? null
-                : Scenario.run(new Scenario.Options(seed, tick, minutes, tail, projectDir, workDir, jar, jvmOptions));
+                : Scenario.run(new Scenario.Options(seed, tick, minutes, tail, projectDir, workDir, jar, jvmOptions,
+                        Duration.ofMillis(Long.parseLong(options.getOrDefault("poll-interval", "5000")))));
         long idleMinutes = Long.parseLong(options.getOrDefault("idle-minutes", quick ? "2" : "4"));
         IdleAccount.Result idle = idleMinutes == 0 ? null
                 : IdleAccount.run(projectDir, workDir, jar, jvmOptions, Duration.ofMinutes(idleMinutes));

@@ -34,7 +34,7 @@ import java.util.function.Function;
 final class Scenario {
 
     record Options(long seed, Duration tick, Duration duration, Duration tail, Path projectDir, Path workDir, Path jar,
-                   List<String> jvmOptions) {
+                   List<String> jvmOptions, Duration pollInterval) {
     }
 
     /** One client's figures. */
@@ -86,6 +86,7 @@ final class Scenario {
             Map<String, String> env = Map.of(
                     "DEVANA_BASE_URL", appApi.baseUrl(),
                     "DEVANA_API_KEY", appApi.apiKey(),
+                    "DEVANA_POLL_INTERVAL", String.valueOf(options.pollInterval().toMillis()),
                     "JOBS_DB_URL", "jdbc:h2:file:" + data.resolve("devana-jobs").toAbsolutePath());
             List<long[]> rss = new CopyOnWriteArrayList<>();
             try (AppProcess app = AppProcess.start(options.projectDir(), options.jar(), env,
@@ -147,7 +148,7 @@ final class Scenario {
                 double mark = rss.isEmpty() ? 0 : Math.min(10.0,
                         (rss.get(rss.size() - 1)[0] - firstPoll) / 60e9);
                 return new Result(appSide, pageSide, startToFirstPoll, rss, rss10, mark, transitions.size(), measured.size(),
-                        unsupported, exit, from, to, loadBefore, loadAfter, Duration.ofMillis(5000));
+                        unsupported, exit, from, to, loadBefore, loadAfter, options.pollInterval());
             }
         }
     }
