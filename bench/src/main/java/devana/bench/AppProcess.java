@@ -53,6 +53,13 @@ final class AppProcess implements AutoCloseable {
         return new AppProcess(builder.start(), started, log);
     }
 
+    /** A port nobody listens on right now, for an app's CAMEL_SERVER_PORT. */
+    static int freePort() throws IOException {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
     /** The launcher's default JVM options, as its JAVA_OPTS default names them. */
     static List<String> launcherDefaults(Path projectDir) throws IOException {
         java.util.regex.Matcher defaults = java.util.regex.Pattern.compile("JAVA_OPTS-([^}]*)}")

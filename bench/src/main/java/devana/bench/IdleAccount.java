@@ -3,7 +3,6 @@ package devana.bench;
 import devana.emulator.DevanaEmulator;
 import devana.emulator.EmulatorOptions;
 import devana.emulator.RecordedRequest;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -89,7 +88,7 @@ final class IdleAccount {
                 "DEVANA_BASE_URL", api.baseUrl(),
                 "DEVANA_API_KEY", api.apiKey(),
                 "JOBS_DB_URL", "jdbc:h2:file:" + data.resolve("devana-jobs").toAbsolutePath(),
-                "CAMEL_SERVER_PORT", String.valueOf(freePort())));
+                "CAMEL_SERVER_PORT", String.valueOf(AppProcess.freePort())));
         env.putAll(extra);
         Files2.deleteTree(data);
         return env;
@@ -135,12 +134,6 @@ final class IdleAccount {
         long millis = Duration.between(Instant.now(), at).toMillis();
         if (millis > 0) {
             Thread.sleep(millis);
-        }
-    }
-
-    private static int freePort() throws Exception {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 }

@@ -2,7 +2,6 @@ package devana.bench;
 
 import devana.emulator.DevanaEmulator;
 import devana.emulator.EmulatorOptions;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -63,7 +62,7 @@ final class ManyAccounts {
             Path data = workDir.resolve("many-" + count);
             Files2.deleteTree(data);
             env.put("JOBS_DB_URL", "jdbc:h2:file:" + data.resolve("devana-jobs").toAbsolutePath());
-            int port = freePort();
+            int port = AppProcess.freePort();
             env.put("CAMEL_SERVER_PORT", String.valueOf(port));
             Bench.say("many accounts: %d account(s) of 1,100 visible / 100 running jobs; settling 90 s, measuring %d min",
                     count, measured.toMinutes());
@@ -130,11 +129,5 @@ final class ManyAccounts {
                 java.net.URI.create("http://127.0.0.1:" + port + "/observe/health")).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString()).body();
         return health.split("\"name\":\"route:", -1).length - 1;
-    }
-
-    private static int freePort() throws Exception {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

@@ -2,7 +2,6 @@ package devana.bench;
 
 import devana.emulator.DevanaEmulator;
 import devana.emulator.EmulatorOptions;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -44,8 +43,8 @@ final class PushFirst {
              DevanaEmulator everyApi = DevanaEmulator.start(EmulatorOptions.forTests())) {
             pacedApi.job().type("EXTRACTION").status("IN_PROGRESS").progress(10).add();
             everyApi.job().type("EXTRACTION").status("IN_PROGRESS").progress(10).add();
-            int pacedPort = freePort();
-            int everyPort = freePort();
+            int pacedPort = AppProcess.freePort();
+            int everyPort = AppProcess.freePort();
             Bench.say("push first: two devana-jobs processes; pushing 4 new jobs a second to each for %d min, then 150 s without",
                     pushing.toMinutes());
             try (AppProcess paced = AppProcess.start(projectDir, jar, env(pacedApi, workDir.resolve("push-paced"), pacedPort, Map.of()),
@@ -150,11 +149,5 @@ final class PushFirst {
         env.putAll(extra);
         Files2.deleteTree(data);
         return env;
-    }
-
-    private static int freePort() throws Exception {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

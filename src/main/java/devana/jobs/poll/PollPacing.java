@@ -89,15 +89,4 @@ public final class PollPacing {
         return lastPush != null && before != null && lastPush.isAfter(now.minus(pushSafety))
                 && !before.isBefore(lastPush.minus(pushSafety));
     }
-
-    /** The pace now, as readiness and the log show it: busy, idle (with its wait) or push first. */
-    public String describe() {
-        Instant now = clock.instant();
-        Instant last = lastCycle;
-        if (pushesKeepComing(now)) {
-            return "push first: a safety cycle every " + pushSafety.toSeconds() + " s";
-        }
-        Duration wait = last == null ? interval : wait(now, last);
-        return wait.equals(interval) ? "every " + interval.toMillis() + " ms" : "idle: every " + wait.toSeconds() + " s";
-    }
 }

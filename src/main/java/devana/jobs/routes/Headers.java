@@ -15,11 +15,18 @@ public final class Headers {
     /** Property: the name of the account (devana.accounts) the exchange's job belongs to. */
     public static final String ACCOUNT = "devanaAccount";
 
-    /** The exchange's account ({@link #ACCOUNT}); an exchange without one is a bug of the routes, not data. */
+    /**
+     * The exchange's account ({@link #ACCOUNT}), a checked account name; an exchange without one is a bug of the
+     * routes, not data.
+     */
     public static String account(org.apache.camel.Exchange exchange) {
         String account = exchange.getProperty(ACCOUNT, String.class);
         if (account == null) {
             throw new IllegalStateException("exchange without the " + ACCOUNT + " property: the route that began it must set it");
+        }
+        // checked here, by every bean before the retry decision's toD names direct:...-<account> with it
+        if (!devana.jobs.contract.AccountName.isValid(account)) {
+            throw new IllegalStateException("the " + ACCOUNT + " property is not an account name");
         }
         return account;
     }
