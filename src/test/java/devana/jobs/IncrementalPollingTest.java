@@ -116,6 +116,48 @@ class IncrementalPollingTest {
         assertThat(perMinute).as("requests per minute while tracking the workload").isLessThanOrEqualTo(50.0);
     }
 
+    @Test
+    void reads_a_full_status_list_further_only_while_a_tracked_job_can_still_be_below() throws Exception {
+        emulator = DevanaEmulator.start(EmulatorOptions.forTests());
+        Instant now = Instant.now();
+        // 101 running jobs, all below a newest page of 100 finished ones: the running list is one page and one job
+        List<String> running = new ArrayList<>();
+        for (int i = 0; i < 101; i++) {
+            running.add(emulator.job().type("SYNC").status("IN_PROGRESS").progress(10)
+                    .createdAt(now.minus(Duration.ofHours(3)).plusSeconds(i)).add());
+        }
+        for (int i = 0; i < 100; i++) {
+            emulator.job().type("IMPORT").status("DONE").progress(100)
+                    .createdAt(now.minus(Duration.ofMinutes(10)).plusSeconds(i)).add();
+        }
+        Map<String, String> settings = RunningApp.settings(emulator, dataDir);
+        settings.put("devana.retry.max-attempts", "0");
+        app = RunningApp.start(settings);
+        await().atMost(Duration.ofSeconds(60)).until(() -> app.count("SELECT COUNT(*) FROM job_state") == 201);
+        // the oldest running job is on the second page: it is asked for while that job is tracked
+        await().atMost(Duration.ofSeconds(30)).until(() -> secondRunningPages(Instant.MIN) >= 2);
+
+        String finishing = running.get(running.size() - 1);
+        String target = (String) emulator.jobJson(finishing).get("targetId");
+        emulator.update(finishing, "DONE", 100);
+        await().atMost(Duration.ofSeconds(30)).until(() -> app.count(
+                "SELECT COUNT(*) FROM job_state WHERE job_id = ? AND status = 'DONE'", finishing) == 1);
+        Instant lookedUp = emulator.requests().stream()
+                .filter(r -> r.query() != null && r.query().contains("targetId=" + target))
+                .map(RecordedRequest::at).findFirst().orElseThrow();
+        // now the list holds 100 and the oldest of them is on its first page: three more cycles, no second page
+        await().atMost(Duration.ofSeconds(30)).until(() -> emulator.requests().stream()
+                .filter(r -> r.at().isAfter(lookedUp) && r.query() != null && r.query().contains("type=IN_PROGRESS"))
+                .count() >= 3);
+        assertThat(secondRunningPages(lookedUp)).isZero();
+        assertThat(app.count("SELECT COUNT(*) FROM job_state WHERE status = 'IN_PROGRESS'")).isEqualTo(100);
+    }
+
+    private long secondRunningPages(Instant after) {
+        return emulator.requests().stream().filter(r -> r.at().isAfter(after) && r.query() != null
+                && r.query().contains("type=IN_PROGRESS") && r.query().contains("offset=100")).count();
+    }
+
     private void move(List<Transition> transitions, String id, String status, int progress) {
         Map<String, Object> before = emulator.jobJson(id);
         if (status.equals(before.get("status")) && Integer.valueOf(progress).equals(before.get("progress"))) {

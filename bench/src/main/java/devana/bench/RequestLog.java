@@ -52,8 +52,8 @@ final class RequestLog {
     /** Requests between two instants, counted by kind, in a stable order. */
     Map<String, Long> countByKind(Instant from, Instant to) {
         Map<String, Long> counts = new LinkedHashMap<>();
-        for (String kind : List.of("GET newest page", "GET deeper page", "GET ?type=IN_PROGRESS or PENDING",
-                "GET ?type=ERROR", "GET ?targetId=", "POST retry", "other")) {
+        for (String kind : List.of("GET newest page", "GET deeper page", "GET ?type=IN_PROGRESS, first page",
+                "GET ?type=IN_PROGRESS, deeper page", "GET ?type=PENDING", "GET ?type=ERROR", "GET ?targetId=", "POST retry", "other")) {
             counts.put(kind, 0L);
         }
         for (Request request : requests) {
@@ -78,9 +78,13 @@ final class RequestLog {
         if (query.contains("type=ERROR")) {
             return "GET ?type=ERROR";
         }
-        if (query.contains("type=")) {
-            return "GET ?type=IN_PROGRESS or PENDING";
+        boolean deeper = query.contains("offset=") && !query.contains("offset=0");
+        if (query.contains("type=IN_PROGRESS")) {
+            return deeper ? "GET ?type=IN_PROGRESS, deeper page" : "GET ?type=IN_PROGRESS, first page";
         }
-        return query.contains("offset=") && !query.contains("offset=0") ? "GET deeper page" : "GET newest page";
+        if (query.contains("type=")) {
+            return "GET ?type=PENDING";
+        }
+        return deeper ? "GET deeper page" : "GET newest page";
     }
 }

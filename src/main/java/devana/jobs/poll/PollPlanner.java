@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * final). (1) The newest page (offset 0) shows new jobs and every recent one; more pages only while a
  * burst of new jobs pushed the previously newest one further down. (2) If jobs believed active are
  * older than what those pages covered: {@code type=IN_PROGRESS} (if one of them was running) and
- * {@code type=PENDING} (if one was waiting). (3) Each
+ * {@code type=PENDING} (if one was waiting), page after page only while a job believed active and not seen
+ * yet can still be further down. (3) Each
  * of them still unseen left the active set: {@code targetId=} look-up shows its new state; a job
  * not shown at all was killed or aged out and is no longer asked about.</li>
  * </ul>
@@ -110,7 +111,7 @@ public class PollPlanner {
             LOG.info("job {} is no longer shown by the API (killed, or past its 24 h window): no longer tracked",
                     query.lookupJobId);
         }
-        if (fullPage && (cycle.full || query.phase == Phase.ACTIVE
+        if (fullPage && (cycle.full || (query.phase == Phase.ACTIVE && deeper(cycle, oldest))
                 || (query.phase == Phase.NEWEST && burst(cycle, oldest)))) {
             cycle.queue.addFirst(query.nextPage());
         }
@@ -150,6 +151,16 @@ public class PollPlanner {
                 cycle.queue.add(new Query(Phase.LOOKUP, job.targetId(), null, 0, job.id()));
             }
         }
+    }
+
+    /**
+     * A full page of a status list, sorted newest first, ends at {@code oldestOnPage}: a tracked active job
+     * not seen yet can only be further down if it is not newer than that (or its age is unknown). Otherwise
+     * the next page is not asked for: the job left that status, and a look-up tells what it became.
+     */
+    private static boolean deeper(Cycle cycle, Instant oldestOnPage) {
+        return oldestOnPage == null || cycle.active.stream().anyMatch(job -> !cycle.seen.containsKey(job.id())
+                && (job.createdAt() == null || !job.createdAt().isAfter(oldestOnPage)));
     }
 
     /** A full newest page whose oldest job is newer than the newest of the previous cycle: a gap to read. */
