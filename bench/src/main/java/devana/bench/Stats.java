@@ -27,6 +27,6 @@ record Stats(int n, double median, double p90, double p99, double max) {
     }
 
     String seconds() {
-        return n == 0 ? "n/a" : String.format("%,.1f / %,.1f s (n=%d)", median / 1000, p99 / 1000, n);
+        return n == 0 ? "n/a" : String.format("%,.2f / %,.2f s (n=%d)", median / 1000, p99 / 1000, n);
     }
 }
