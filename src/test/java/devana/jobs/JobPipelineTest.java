@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import devana.emulator.RetryOutcome;
 import devana.jobs.state.Transactions;
 import java.nio.file.Path;
+import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -126,6 +127,22 @@ abstract class JobPipelineTest extends AppOnEmulatorTest {
         long pollsBefore = getJobsRequests();
         await().atMost(CYCLES).until(() -> getJobsRequests() >= pollsBefore + 2);
         assertThat(emulator.retryRequests()).hasSize(3);
+    }
+
+    /** Attempts are counted by target_key (indexed); a claim made before V4 has none and still counts, by its target id. */
+    @Test
+    void counts_a_retry_claimed_before_target_keys_existed_by_its_target_id() throws Exception {
+        startApp(Map.of("devana.retry.max-attempts", "1"));
+        try (Connection connection = app.dataSource().getConnection()) {
+            Transactions.update(connection, "INSERT INTO job_retries (failed_job_id, target_id, target_key, job_type, attempt, "
+                    + "outcome, http_status, decided_at, tries) VALUES ('cm4jobFailedBeforeV4', 'cm4docOld', NULL, 'EXTRACTION', 1, "
+                    + "'REQUESTED', 202, ?, 1)", Instant.now());
+        }
+        String failed = emulator.job().type("EXTRACTION").target("cm4docOld").status("ERROR").error("corrupted xref table").add();
+
+        await().atMost(CYCLES).until(() ->
+                app.count("SELECT COUNT(*) FROM job_retries WHERE failed_job_id = ? AND outcome = 'EXHAUSTED'", failed) == 1);
+        assertThat(emulator.retryRequests()).as("the one attempt allowed was used before V4").isEmpty();
     }
 
     @Test

@@ -190,10 +190,13 @@ public final class RetryClaims {
     }
 
     private static int usedAttempts(Connection connection, String account, JobSnapshot job) throws SQLException {
+        // by target_key, the unique index's prefix (a scan of the table otherwise, on every failure); claims made
+        // before target_key existed (V4) have none and are still counted by their target id
         try (PreparedStatement count = Transactions.query(connection,
-                "SELECT COUNT(*) FROM job_retries WHERE account = ? AND job_type = ? AND target_id = ? "
-                        + "AND outcome IN ('REQUESTED', 'FAILED')",
-                account, job.type(), job.targetId());
+                "SELECT (SELECT COUNT(*) FROM job_retries WHERE account = ? AND target_key = ? AND job_type = ? "
+                        + "AND outcome IN ('REQUESTED', 'FAILED')) + (SELECT COUNT(*) FROM job_retries WHERE account = ? "
+                        + "AND target_key IS NULL AND job_type = ? AND target_id = ? AND outcome IN ('REQUESTED', 'FAILED'))",
+                account, targetKey(job.targetId()), job.type(), account, job.type(), job.targetId());
              ResultSet rs = count.executeQuery()) {
             rs.next();
             return rs.getInt(1);
