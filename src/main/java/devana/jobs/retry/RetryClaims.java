@@ -93,17 +93,21 @@ public final class RetryClaims {
         });
     }
 
+    /**
+     * The query of {@link #due}, run every cycle of every account: account, now, 24 h ago. It reads the index
+     * {@code job_retries_due} (V8): claims are kept for good.
+     */
+    public static final String DUE = "SELECT r.failed_job_id, r.job_type, r.target_id, s.job_json FROM job_retries r "
+            + "JOIN job_state s ON s.account = r.account AND s.job_id = r.failed_job_id "
+            + "WHERE r.account = ? AND r.outcome = 'FAILED' AND r.next_try_at <= ? AND s.gone_at IS NULL "
+            + "AND (s.created_at IS NULL OR s.created_at > ?) ORDER BY r.decided_at FETCH FIRST 50 ROWS ONLY";
+
     /** The account's FAILED claims whose next try is due and whose job the API still shows, oldest claim first (50 at most). */
     List<DueRetry> due(String account) throws SQLException {
         Instant now = clock.instant();
         return tx.inTransaction(connection -> {
             List<DueRetry> due = new ArrayList<>();
-            try (PreparedStatement select = Transactions.query(connection,
-                    "SELECT r.failed_job_id, r.job_type, r.target_id, s.job_json FROM job_retries r "
-                            + "JOIN job_state s ON s.account = r.account AND s.job_id = r.failed_job_id "
-                            + "WHERE r.account = ? AND r.outcome = 'FAILED' AND r.next_try_at <= ? AND s.gone_at IS NULL "
-                            + "AND (s.created_at IS NULL OR s.created_at > ?) ORDER BY r.decided_at FETCH FIRST 50 ROWS ONLY",
-                    account, now, now.minus(Duration.ofHours(24)));
+            try (PreparedStatement select = Transactions.query(connection, DUE, account, now, now.minus(Duration.ofHours(24)));
                  ResultSet rs = select.executeQuery()) {
                 while (rs.next()) {
                     due.add(new DueRetry(rs.getString("failed_job_id"), rs.getString("job_type"),

@@ -157,13 +157,20 @@ public class JobLedger {
         return failure.getSQLState() == null;
     }
 
+    /**
+     * The query of {@link #activeJobs}, run every cycle of every account (the account twice): one equality per status,
+     * because H2 reads {@code status IN (...)} on the index's second column as "every row of the account".
+     */
+    public static final String ACTIVE_JOBS = "SELECT job_id, target_id, status, created_at FROM job_state "
+            + "WHERE account = ? AND status = 'PENDING' AND gone_at IS NULL UNION ALL "
+            + "SELECT job_id, target_id, status, created_at FROM job_state "
+            + "WHERE account = ? AND status = 'IN_PROGRESS' AND gone_at IS NULL";
+
     /** The account's jobs last seen PENDING or IN_PROGRESS and still visible: what incremental polling keeps asking about. */
     public List<ActiveJob> activeJobs(String account) throws SQLException {
         return tx.inTransaction(connection -> {
             List<ActiveJob> active = new ArrayList<>();
-            try (PreparedStatement select = Transactions.query(connection,
-                    "SELECT job_id, target_id, status, created_at FROM job_state "
-                            + "WHERE account = ? AND status IN ('PENDING', 'IN_PROGRESS') AND gone_at IS NULL", account);
+            try (PreparedStatement select = Transactions.query(connection, ACTIVE_JOBS, account, account);
                  ResultSet rs = select.executeQuery()) {
                 while (rs.next()) {
                     active.add(new ActiveJob(rs.getString("job_id"), rs.getString("target_id"), rs.getString("status"),
