@@ -74,6 +74,41 @@ abstract class JobPipelineTest extends AppOnEmulatorTest {
     }
 
     @Test
+    void writes_a_page_of_new_jobs_together_and_skips_only_the_one_the_database_refuses() throws Exception {
+        String first = emulator.job().type("SYNC").status("IN_PROGRESS").progress(5).add();
+        startApp();
+        await().atMost(CYCLES).until(() -> app.receivedEvents().size() == 1);
+        // the database refuses one job's row (as a constraint, a trigger or a value it cannot take would)
+        String refused = "cm4jobrefusedbythedatabase";
+        try (Connection connection = app.dataSource().getConnection()) {
+            Transactions.update(connection, "ALTER TABLE job_state ADD CONSTRAINT test_refuses_one_job CHECK (job_id <> '"
+                    + refused + "')");
+        }
+        String before = emulator.job().type("EXTRACTION").status("DONE").progress(100).add();
+        emulator.job().id(refused).type("EMBEDDING").status("DONE").progress(100).add();
+        String after = emulator.job().type("IMPORT").status("PENDING").add();
+        emulator.update(first, "DONE", 100);
+
+        await().atMost(CYCLES).until(() -> app.receivedEvents().size() == 4);
+        assertThat(app.receivedEvents()).extracting(e -> e.get("subject")).containsExactlyInAnyOrder(first, first, before, after);
+        assertThat(app.count("SELECT COUNT(*) FROM job_completions")).isEqualTo(2);
+        assertThat(app.count("SELECT COUNT(*) FROM job_state WHERE job_id = ?", refused)).isZero();
+        await().atMost(CYCLES).until(() -> app.counter("devana.jobs.invalid", "reason", "not_recorded") >= 1);
+
+        // once the database takes it, the next cycle records it, and nothing else again
+        try (Connection connection = app.dataSource().getConnection()) {
+            Transactions.update(connection, "ALTER TABLE job_state DROP CONSTRAINT test_refuses_one_job");
+        }
+        await().atMost(CYCLES).until(() -> app.receivedEvents().size() == 5);
+        assertThat(app.receivedEvents().get(4)).containsEntry("subject", refused);
+        assertThat(app.count("SELECT COUNT(*) FROM job_completions")).isEqualTo(3);
+        long pollsBefore = getJobsRequests();
+        await().atMost(CYCLES).until(() -> getJobsRequests() >= pollsBefore + 2);
+        assertThat(app.receivedEvents()).hasSize(5);
+        assertThat(app.count("SELECT COUNT(*) FROM job_events")).isEqualTo(5);
+    }
+
+    @Test
     void announces_only_changes_status_and_progress() throws Exception {
         String id = emulator.job().type("TRANSCRIPTION").status("IN_PROGRESS").progress(10).add();
         startApp();

@@ -6,6 +6,11 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
 
 /** Appends events to the outbox table inside the caller's transaction; the publish route sends them. */
 public final class EventOutbox {
@@ -23,6 +28,41 @@ public final class EventOutbox {
         }
         return Transactions.insertIfAbsent(connection, INSERT,
                 event.id(), event.account(), event.type(), event.jobId(), event.jobType(), event.targetId(), event.json(), now);
+    }
+
+    /**
+     * Appends the events that are not there yet (by id) with one batch of inserts; a null (a status that has no event
+     * type) is no event, as for {@link #append}.
+     *
+     * @return the ids of the events appended
+     */
+    public static Set<String> appendAll(Connection connection, List<CloudEvents.Event> candidates, Instant now)
+            throws SQLException {
+        List<CloudEvents.Event> events = candidates.stream().filter(Objects::nonNull).toList();
+        Set<String> present = new HashSet<>();
+        if (events.isEmpty()) {
+            return present;
+        }
+        try (PreparedStatement select = Transactions.query(connection, "SELECT event_id FROM job_events WHERE event_id IN ("
+                + String.join(", ", Collections.nCopies(events.size(), "?")) + ")", events.stream().map(CloudEvents.Event::id).toArray());
+             ResultSet rs = select.executeQuery()) {
+            while (rs.next()) {
+                present.add(rs.getString(1));
+            }
+        }
+        Set<String> appended = new HashSet<>();
+        try (PreparedStatement insert = connection.prepareStatement(INSERT)) {
+            for (CloudEvents.Event event : events) {
+                if (!present.contains(event.id()) && appended.add(event.id())) {
+                    Transactions.addBatch(insert, event.id(), event.account(), event.type(), event.jobId(), event.jobType(),
+                            event.targetId(), event.json(), now);
+                }
+            }
+            if (!appended.isEmpty()) {
+                insert.executeBatch();
+            }
+        }
+        return appended;
     }
 
     /** The account's events written but not yet taken by the bus. */

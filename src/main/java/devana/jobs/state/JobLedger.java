@@ -21,8 +21,11 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.slf4j.Logger;
@@ -38,6 +41,17 @@ public class JobLedger {
 
     private static final Logger LOG = LoggerFactory.getLogger("devana.jobs.dispatch");
     private static final int CACHE_SIZE = 50_000;
+    /** The most jobs {@link #recordAll} writes in one transaction. */
+    static final int CHUNK = 100;
+
+    private static final String INSERT_STATE = "INSERT INTO job_state (account, job_id, target_id, job_type, status, progress, "
+            + "created_at, updated_at, first_seen_at, changed_at, job_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    private static final String REFINE_STATE = "UPDATE job_state SET progress = COALESCE(?, progress), updated_at = COALESCE(?, "
+            + "updated_at), created_at = COALESCE(created_at, ?), job_json = ? WHERE account = ? AND job_id = ?";
+    private static final String CHANGE_STATE = "UPDATE job_state SET target_id = ?, job_type = ?, status = ?, progress = ?, "
+            + "created_at = ?, updated_at = ?, changed_at = ?, job_json = ?, gone_at = NULL WHERE account = ? AND job_id = ?";
+    private static final String INSERT_COMPLETION = "INSERT INTO job_completions (account, job_id, target_id, job_type, "
+            + "completed_at, recorded_at, metadata, job_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 
     private final Transactions tx;
     private final CloudEvents events;
@@ -68,9 +82,18 @@ public class JobLedger {
         Message message = exchange.getMessage();
         String account = Headers.account(exchange);
         Headers.labelAccount(exchange);
+        Sighting sighting = message.getBody() instanceof Sighting recorded ? recorded : null;
         JobSnapshot job;
         try {
-            job = JobSnapshot.of(message.getBody());
+            if (sighting != null) {
+                message.setBody(sighting.raw);
+                if (sighting.unreadable != null) {
+                    throw sighting.unreadable;
+                }
+                job = sighting.job;
+            } else {
+                job = JobSnapshot.of(message.getBody());
+            }
         } catch (InvalidJobException e) {
             metrics.counter("devana.jobs.invalid", "account", account, "reason", "unreadable").increment();
             message.setHeader(Headers.JOB_CHANGE, "INVALID");
@@ -96,27 +119,27 @@ public class JobLedger {
         }
         String delivery = exchange.getProperty(Headers.WEBHOOK_DELIVERY, String.class);
         String cacheKey = account + "|" + job.id();
-        if (delivery == null && job.fingerprint().equals(lastSeen.get(cacheKey))) {
-            setChange(exchange, Change.UNCHANGED);
-            return;
-        }
-        JobSnapshot observed = job;
         Observation observation;
-        try {
-            observation = tx.inTransaction(connection -> record(connection, account, observed, delivery));
-        } catch (SQLException e) {
-            if (unreachable(e)) {
-                throw e; // the database is down: the cycle (or the push) fails as a whole, and says so once
-            }
-            // the database refused this job's rows (a constraint, a trigger, a value it cannot take): the job is
-            // skipped, the others go on, and it is tried again on the next cycle
-            metrics.counter("devana.jobs.invalid", "account", account, "reason", "not_recorded").increment();
-            message.setHeader(Headers.JOB_CHANGE, "INVALID");
-            message.setHeader(Headers.INVALID_REASON, "job " + job.id() + " could not be written ("
-                    + OneLine.of(e) + "); tried again on the next cycle");
-            message.setHeader(Headers.INVALID_REPEATS, repeats.say("job-not-recorded|" + e.getSQLState()));
-            exchange.setProperty(Headers.JOB_CHANGE, "INVALID");
+        if (sighting != null && sighting.refused != null) {
+            notRecorded(exchange, account, job, sighting.refused);
             return;
+        } else if (sighting != null && sighting.observation != null) {
+            observation = sighting.observation; // recorded with its page's other jobs (recordAll)
+        } else {
+            if (delivery == null && job.fingerprint().equals(lastSeen.get(cacheKey))) {
+                setChange(exchange, Change.UNCHANGED);
+                return;
+            }
+            JobSnapshot observed = job;
+            try {
+                observation = tx.inTransaction(connection -> record(connection, account, observed, delivery));
+            } catch (SQLException e) {
+                if (unreachable(e)) {
+                    throw e; // the database is down: the cycle (or the push) fails as a whole, and says so once
+                }
+                notRecorded(exchange, account, job, e);
+                return;
+            }
         }
         if (observation.stored != null) {
             exchange.setProperty(Headers.JOB, observation.stored);
@@ -140,6 +163,91 @@ public class JobLedger {
             metrics.counter("devana.jobs.transitions", "account", account, "type", MetricTags.jobType(job.type()),
                     "status", MetricTags.status(job.status())).increment();
         }
+        if (observation.cut) {
+            metrics.counter("devana.jobs.invalid", "account", account, "reason", "too_large").increment();
+            String repeat = repeats.say("job-too-large");
+            if (repeat != null) {
+                LOG.warn("job {} {} has over {} characters of JSON: kept and announced in a safe form (long strings "
+                        + "and arrays cut){}", job.id(), MetricTags.jobType(job.type()), StoredForm.MAX_JOB_CHARS, repeat);
+            }
+        }
+        if (observation.completed) {
+            metrics.counter("devana.jobs.completions", "account", account, "type", MetricTags.jobType(job.type())).increment();
+        }
+    }
+
+    /**
+     * Records the jobs of a cycle (the body, a list as the API gave them) before they are dispatched, {@value #CHUNK}
+     * at a time, each chunk in one transaction with batched statements: the jobs' rows, completions and events are
+     * committed together or not at all, and none is cached as seen before its chunk is committed. The body becomes the
+     * list of {@link Sighting}s, which {@link #observe} then applies one by one, as the split hands them over. A chunk
+     * that the database refuses (a row it cannot take, or a push or another instance writing one of these jobs at the
+     * same time) is recorded again job by job, so that only the job at fault is skipped. An unreachable database
+     * fails the cycle, as in {@link #observe}.
+     */
+    public void recordAll(Exchange exchange) throws SQLException {
+        String account = Headers.account(exchange);
+        List<?> jobs = exchange.getMessage().getBody(List.class);
+        List<Sighting> sightings = new ArrayList<>(jobs.size());
+        List<Sighting> toRecord = new ArrayList<>();
+        for (Object raw : jobs) {
+            Sighting sighting;
+            try {
+                JobSnapshot job = JobSnapshot.of(raw);
+                sighting = new Sighting(raw, job, null);
+                if (!job.fingerprint().equals(lastSeen.get(account + "|" + job.id()))) {
+                    toRecord.add(sighting);
+                }
+            } catch (InvalidJobException e) {
+                sighting = new Sighting(raw, null, e);
+            }
+            sightings.add(sighting);
+        }
+        for (int from = 0; from < toRecord.size(); from += CHUNK) {
+            recordChunk(account, toRecord.subList(from, Math.min(from + CHUNK, toRecord.size())));
+        }
+        exchange.getMessage().setBody(sightings);
+    }
+
+    private void recordChunk(String account, List<Sighting> chunk) throws SQLException {
+        List<Observation> together;
+        try {
+            together = tx.inTransaction(connection -> recordTogether(connection, account, chunk));
+        } catch (SQLException | RuntimeException e) {
+            if (e instanceof SQLException sql && unreachable(sql)) {
+                throw sql;
+            }
+            // one by one, a job the database refuses is skipped alone (and one that fails otherwise fails its cycle at
+            // that job, as it would have alone)
+            LOG.debug("{} jobs of account {} recorded one by one: together, they were refused ({})", chunk.size(),
+                    account, OneLine.of(e));
+            for (Sighting sighting : chunk) {
+                try {
+                    sighting.observation = tx.inTransaction(connection -> record(connection, account, sighting.job, null));
+                } catch (SQLException one) {
+                    if (unreachable(one)) {
+                        throw one;
+                    }
+                    sighting.refused = one;
+                }
+            }
+            return;
+        }
+        for (int i = 0; i < chunk.size(); i++) {
+            chunk.get(i).observation = together.get(i);
+        }
+    }
+
+    private void notRecorded(Exchange exchange, String account, JobSnapshot job, SQLException e) {
+        // the database refused this job's rows (a constraint, a trigger, a value it cannot take): the job is
+        // skipped, the others go on, and it is tried again on the next cycle
+        Message message = exchange.getMessage();
+        metrics.counter("devana.jobs.invalid", "account", account, "reason", "not_recorded").increment();
+        message.setHeader(Headers.JOB_CHANGE, "INVALID");
+        message.setHeader(Headers.INVALID_REASON, "job " + job.id() + " could not be written ("
+                + OneLine.of(e) + "); tried again on the next cycle");
+        message.setHeader(Headers.INVALID_REPEATS, repeats.say("job-not-recorded|" + e.getSQLState()));
+        exchange.setProperty(Headers.JOB_CHANGE, "INVALID");
     }
 
     /** Whether a failed write says the database cannot be reached (rather than that it refused these rows). */
@@ -207,68 +315,201 @@ public class JobLedger {
         if (delivery != null && !Transactions.insertIfAbsent(connection,
                 "INSERT INTO webhook_deliveries (delivery_key, account, job_id, received_at) VALUES (?, ?, ?, ?)",
                 delivery, account, observed.id(), now)) {
-            return new Observation(Change.REPLAY, null, null, null);
+            return new Observation(Change.REPLAY, null, null, null, false, false);
+        }
+        ChangeRules.Stored stored = null;
+        try (PreparedStatement select = Transactions.query(connection,
+                "SELECT status, progress, updated_at FROM job_state WHERE account = ? AND job_id = ? FOR UPDATE", account, observed.id());
+             ResultSet rs = select.executeQuery()) {
+            if (rs.next()) {
+                stored = storedState(rs);
+            }
+        }
+        if (stored == null && delivery != null && finishedBefore(connection, account, observed.id())) {
+            // a push for a job whose tracked state was pruned: it finished long ago (its completion or retry
+            // decision is kept for good), so this is a late copy of an old push, not a new job
+            return new Observation(Change.STALE, null, null, null, false, false);
+        }
+        Change change = ChangeRules.judge(stored, observed);
+        if (change == Change.UNCHANGED || change == Change.STALE) {
+            return new Observation(change, stored.status(), stored.fingerprint(), null, false, false);
         }
         StoredForm.Stored form = StoredForm.of(observed.json(), mapper);
         JobSnapshot job = form.cut() ? observed.withJson(form.job()) : observed;
-        String json = form.json();
-        ChangeRules.Stored stored = null;
-        try (PreparedStatement select = Transactions.query(connection,
-                "SELECT status, progress, updated_at FROM job_state WHERE account = ? AND job_id = ? FOR UPDATE", account, job.id());
-             ResultSet rs = select.executeQuery()) {
-            if (rs.next()) {
-                int value = rs.getInt("progress");
-                Integer progress = rs.wasNull() ? null : value;
-                stored = new ChangeRules.Stored(rs.getString("status"), progress, Transactions.instant(rs, "updated_at"));
-            }
-        }
-        if (stored == null && delivery != null && finishedBefore(connection, account, job.id())) {
-            // a push for a job whose tracked state was pruned: it finished long ago (its completion or retry
-            // decision is kept for good), so this is a late copy of an old push, not a new job
-            return new Observation(Change.STALE, null, null, null);
-        }
-        Change change = ChangeRules.judge(stored, job);
         switch (change) {
             case NEW -> {
-                boolean inserted = Transactions.insertIfAbsent(connection,
-                        "INSERT INTO job_state (account, job_id, target_id, job_type, status, progress, created_at, updated_at, first_seen_at, changed_at, job_json) "
-                                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        account, job.id(), job.storedTargetId(), job.type(), job.status(), job.progress(), job.createdAt(),
-                        job.updatedAt(), now, now, json);
-                if (!inserted) {
-                    return new Observation(Change.UNCHANGED, null, job.fingerprint(), null);
+                if (!Transactions.insertIfAbsent(connection, INSERT_STATE, newState(account, job, form.json(), now))) {
+                    return new Observation(Change.UNCHANGED, null, job.fingerprint(), null, false, false);
                 }
             }
-            case UNCHANGED, STALE -> {
-                return new Observation(change, stored.status(), stored.fingerprint(), null);
-            }
             case REFINED -> {
-                Transactions.update(connection,
-                        "UPDATE job_state SET progress = COALESCE(?, progress), updated_at = COALESCE(?, updated_at), "
-                                + "created_at = COALESCE(created_at, ?), job_json = ? WHERE account = ? AND job_id = ?",
-                        job.progress(), job.updatedAt(), job.createdAt(), json, account, job.id());
-                Integer progress = job.progress() != null ? job.progress() : stored.progress();
-                return new Observation(Change.REFINED, stored.status(), stored.status() + "|" + (progress == null ? "" : progress), job);
+                Transactions.update(connection, REFINE_STATE, refinedState(account, job, form.json()));
+                return refined(stored, job);
             }
-            default -> Transactions.update(connection,
-                    "UPDATE job_state SET target_id = ?, job_type = ?, status = ?, progress = ?, created_at = ?, updated_at = ?, "
-                            + "changed_at = ?, job_json = ?, gone_at = NULL WHERE account = ? AND job_id = ?",
-                    job.storedTargetId(), job.type(), job.status(), job.progress(), job.createdAt(), job.updatedAt(),
-                    now, json, account, job.id());
+            default -> Transactions.update(connection, CHANGE_STATE, changedState(account, job, form.json(), now));
         }
-        if (form.cut()) {
-            metrics.counter("devana.jobs.invalid", "account", account, "reason", "too_large").increment();
-            String repeat = repeats.say("job-too-large");
-            if (repeat != null) {
-                LOG.warn("job {} {} has over {} characters of JSON: kept and announced in a safe form (long strings "
-                        + "and arrays cut){}", job.id(), MetricTags.jobType(job.type()), StoredForm.MAX_JOB_CHARS, repeat);
-            }
-        }
-        if (JobStatus.DONE.equals(job.status())) {
-            recordCompletion(connection, account, job, json, now);
-        }
+        boolean completed = JobStatus.DONE.equals(job.status())
+                && Transactions.insertIfAbsent(connection, INSERT_COMPLETION, completion(account, job, form.json(), now));
         EventOutbox.append(connection, events.statusChanged(account, job, now, form.cut()), now);
-        return new Observation(change, stored == null ? null : stored.status(), job.fingerprint(), job);
+        return new Observation(change, stored == null ? null : stored.status(), job.fingerprint(), job, form.cut(), completed);
+    }
+
+    /**
+     * {@link #record} for a chunk of a cycle's jobs (none a push), with one statement per kind of write: their stored
+     * states read at once (and locked), then each kind of row written in one batch. Completions and events already
+     * there are left as they are, as {@link Transactions#insertIfAbsent} would; a job written by someone else meanwhile
+     * makes a batch fail, and the caller records the chunk again job by job.
+     */
+    private List<Observation> recordTogether(Connection connection, String account, List<Sighting> chunk) throws SQLException {
+        Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+        Map<String, ChangeRules.Stored> stored = new HashMap<>();
+        try (PreparedStatement select = Transactions.query(connection,
+                "SELECT job_id, status, progress, updated_at FROM job_state WHERE (account, job_id) IN ("
+                        + Transactions.rowsOfParameters(chunk.size(), 2) + ") FOR UPDATE", keys(account, chunk.stream().map(s -> s.job.id()).toList()));
+             ResultSet rs = select.executeQuery()) {
+            while (rs.next()) {
+                stored.put(rs.getString("job_id"), storedState(rs));
+            }
+        }
+        Observation[] observations = new Observation[chunk.size()];
+        List<Completed> done = new ArrayList<>();
+        List<CloudEvents.Event> announced = new ArrayList<>();
+        try (PreparedStatement insert = connection.prepareStatement(INSERT_STATE);
+             PreparedStatement update = connection.prepareStatement(CHANGE_STATE);
+             PreparedStatement refine = connection.prepareStatement(REFINE_STATE)) {
+            int inserts = 0;
+            int updates = 0;
+            int refines = 0;
+            for (int i = 0; i < chunk.size(); i++) {
+                JobSnapshot observed = chunk.get(i).job;
+                ChangeRules.Stored before = stored.get(observed.id());
+                Change change = ChangeRules.judge(before, observed);
+                if (change == Change.UNCHANGED || change == Change.STALE) {
+                    observations[i] = new Observation(change, before.status(), before.fingerprint(), null, false, false);
+                    continue;
+                }
+                StoredForm.Stored form = StoredForm.of(observed.json(), mapper);
+                JobSnapshot job = form.cut() ? observed.withJson(form.job()) : observed;
+                switch (change) {
+                    case NEW -> {
+                        Transactions.addBatch(insert, newState(account, job, form.json(), now));
+                        inserts++;
+                    }
+                    case REFINED -> {
+                        Transactions.addBatch(refine, refinedState(account, job, form.json()));
+                        refines++;
+                        observations[i] = refined(before, job);
+                        continue;
+                    }
+                    default -> {
+                        Transactions.addBatch(update, changedState(account, job, form.json(), now));
+                        updates++;
+                    }
+                }
+                if (JobStatus.DONE.equals(job.status())) {
+                    done.add(new Completed(job, form.json()));
+                }
+                announced.add(events.statusChanged(account, job, now, form.cut()));
+                observations[i] = new Observation(change, before == null ? null : before.status(), job.fingerprint(), job,
+                        form.cut(), false);
+            }
+            if (inserts > 0) {
+                insert.executeBatch();
+            }
+            if (updates > 0) {
+                update.executeBatch();
+            }
+            if (refines > 0) {
+                refine.executeBatch();
+            }
+        }
+        Set<String> completed = recordCompletions(connection, account, done, now);
+        EventOutbox.appendAll(connection, announced, now);
+        for (int i = 0; i < observations.length; i++) {
+            Observation observation = observations[i];
+            if (observation.stored != null && completed.contains(observation.stored.id())) {
+                observations[i] = new Observation(observation.change, observation.previousStatus, observation.storedFingerprint,
+                        observation.stored, observation.cut, true);
+            }
+        }
+        return List.of(observations);
+    }
+
+    /** The completion rows of these DONE jobs that are not there yet; returns the ids of the jobs whose row it wrote. */
+    private Set<String> recordCompletions(Connection connection, String account, List<Completed> done, Instant now)
+            throws SQLException {
+        Set<String> inserted = new HashSet<>();
+        if (done.isEmpty()) {
+            return inserted;
+        }
+        Set<String> present = new HashSet<>();
+        try (PreparedStatement select = Transactions.query(connection,
+                "SELECT job_id FROM job_completions WHERE (account, job_id) IN ("
+                        + Transactions.rowsOfParameters(done.size(), 2) + ")", keys(account, done.stream().map(d -> d.job.id()).toList()));
+             ResultSet rs = select.executeQuery()) {
+            while (rs.next()) {
+                present.add(rs.getString(1));
+            }
+        }
+        try (PreparedStatement insert = connection.prepareStatement(INSERT_COMPLETION)) {
+            for (Completed row : done) {
+                if (!present.contains(row.job.id()) && inserted.add(row.job.id())) {
+                    Transactions.addBatch(insert, completion(account, row.job, row.json, now));
+                }
+            }
+            if (!inserted.isEmpty()) {
+                insert.executeBatch();
+            }
+        }
+        return inserted;
+    }
+
+    /** The parameters of {@code (account, job_id) IN (...)} for these jobs. */
+    private static Object[] keys(String account, List<String> jobIds) {
+        Object[] keys = new Object[jobIds.size() * 2];
+        for (int i = 0; i < jobIds.size(); i++) {
+            keys[2 * i] = account;
+            keys[2 * i + 1] = jobIds.get(i);
+        }
+        return keys;
+    }
+
+    /** A DONE job of a chunk as stored, and its JSON text, for its completion row. */
+    private record Completed(JobSnapshot job, String json) {
+    }
+
+    private static ChangeRules.Stored storedState(ResultSet rs) throws SQLException {
+        int value = rs.getInt("progress");
+        Integer progress = rs.wasNull() ? null : value;
+        return new ChangeRules.Stored(rs.getString("status"), progress, Transactions.instant(rs, "updated_at"));
+    }
+
+    private static Observation refined(ChangeRules.Stored stored, JobSnapshot job) {
+        Integer progress = job.progress() != null ? job.progress() : stored.progress();
+        return new Observation(Change.REFINED, stored.status(), stored.status() + "|" + (progress == null ? "" : progress), job,
+                false, false);
+    }
+
+    private static Object[] newState(String account, JobSnapshot job, String json, Instant now) {
+        return new Object[] {account, job.id(), job.storedTargetId(), job.type(), job.status(), job.progress(), job.createdAt(),
+                job.updatedAt(), now, now, json};
+    }
+
+    private static Object[] refinedState(String account, JobSnapshot job, String json) {
+        return new Object[] {job.progress(), job.updatedAt(), job.createdAt(), json, account, job.id()};
+    }
+
+    private static Object[] changedState(String account, JobSnapshot job, String json, Instant now) {
+        return new Object[] {job.storedTargetId(), job.type(), job.status(), job.progress(), job.createdAt(), job.updatedAt(),
+                now, json, account, job.id()};
+    }
+
+    private Object[] completion(String account, JobSnapshot job, String json, Instant now) {
+        Object metadata = job.json().get("metadata");
+        Instant completedAt = job.completedAt() != null ? job.completedAt()
+                : job.updatedAt() != null ? job.updatedAt() : now;
+        return new Object[] {account, job.id(), job.storedTargetId(), job.type(), completedAt, now,
+                metadata == null ? null : toJson(metadata), json};
     }
 
     private static boolean finishedBefore(Connection connection, String account, String jobId) throws SQLException {
@@ -278,20 +519,6 @@ public class JobLedger {
                 account, jobId, account, jobId);
              ResultSet rs = select.executeQuery()) {
             return rs.next();
-        }
-    }
-
-    private void recordCompletion(Connection connection, String account, JobSnapshot job, String json, Instant now)
-            throws SQLException {
-        Object metadata = job.json().get("metadata");
-        Instant completedAt = job.completedAt() != null ? job.completedAt()
-                : job.updatedAt() != null ? job.updatedAt() : now;
-        boolean inserted = Transactions.insertIfAbsent(connection,
-                "INSERT INTO job_completions (account, job_id, target_id, job_type, completed_at, recorded_at, metadata, job_json) "
-                        + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                account, job.id(), job.storedTargetId(), job.type(), completedAt, now, metadata == null ? null : toJson(metadata), json);
-        if (inserted) {
-            metrics.counter("devana.jobs.completions", "account", account, "type", MetricTags.jobType(job.type())).increment();
         }
     }
 
@@ -308,7 +535,26 @@ public class JobLedger {
         }
     }
 
-    /** What recording an observation did; {@code stored} is the job as written (its safe form), or null. */
-    private record Observation(Change change, String previousStatus, String storedFingerprint, JobSnapshot stored) {
+    /**
+     * What recording an observation did; {@code stored} is the job as written (its safe form), or null; {@code cut}:
+     * stored in its safe form; {@code completed}: its completion row was written.
+     */
+    private record Observation(Change change, String previousStatus, String storedFingerprint, JobSnapshot stored, boolean cut,
+                               boolean completed) {
+    }
+
+    /** One job of a cycle, as {@link #recordAll} read it (or could not) and recorded it (or could not), for {@link #observe}. */
+    public static final class Sighting {
+        private final Object raw;
+        private final JobSnapshot job;
+        private final InvalidJobException unreadable;
+        private Observation observation;
+        private SQLException refused;
+
+        private Sighting(Object raw, JobSnapshot job, InvalidJobException unreadable) {
+            this.raw = raw;
+            this.job = job;
+            this.unreadable = unreadable;
+        }
     }
 }

@@ -9,6 +9,7 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.Collections;
 import javax.sql.DataSource;
 
 /** Plain JDBC in one transaction, with the one idiom H2 and PostgreSQL both support: insert-if-absent. */
@@ -68,6 +69,21 @@ public final class Transactions {
             bind(statement, params);
             return statement.executeUpdate();
         }
+    }
+
+    /** Adds one row of parameters to the statement's batch. */
+    public static void addBatch(PreparedStatement statement, Object... params) throws SQLException {
+        bind(statement, params);
+        statement.addBatch();
+    }
+
+    /**
+     * {@code count} rows of {@code width} parameters, {@code (?, ?), (?, ?)}, for {@code (a, b) IN (...)}: a key's
+     * columns compared as one row (H2 reads {@code a = ? AND b IN (...)} as every row of {@code a}).
+     */
+    public static String rowsOfParameters(int count, int width) {
+        String row = "(" + String.join(", ", Collections.nCopies(width, "?")) + ")";
+        return String.join(", ", Collections.nCopies(count, row));
     }
 
     public static PreparedStatement query(Connection connection, String sql, Object... params) throws SQLException {
