@@ -8,6 +8,7 @@ import devana.emulator.RecordedRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -46,6 +47,41 @@ class SeveralAccountsTest extends AppOnEmulatorTest {
                 "devana.accounts.acme.api-key", acme.apiKey(),
                 "devana.webhook.secret", DEFAULT_SECRET,
                 "devana.accounts.acme.webhook-secret", ACME_SECRET));
+    }
+
+    /**
+     * devana.poll.full-scans-at-once=1: the two accounts' first full scans (three pages each) come one after the
+     * other, never interleaved, and both get their turn; before the limit, both started at once.
+     */
+    @Test
+    void runs_one_full_scan_at_a_time_when_asked_and_gives_every_account_its_turn() throws Exception {
+        for (DevanaEmulator api : List.of(emulator, acme)) {
+            for (int i = 0; i < 250; i++) {
+                api.job().type("SYNC").status("DONE").progress(100).add();
+            }
+        }
+        startApp(Map.of("devana.accounts", "default,acme",
+                "devana.accounts.acme.base-url", acme.baseUrl(),
+                "devana.accounts.acme.api-key", acme.apiKey(),
+                "devana.poll.full-scans-at-once", "1"));
+
+        await().atMost(CYCLES).until(() -> app.count("SELECT COUNT(*) FROM job_state") == 500);
+        List<Instant[]> scans = List.of(firstScan(emulator), firstScan(acme));
+        Instant[] first = scans.get(0)[0].isBefore(scans.get(1)[0]) ? scans.get(0) : scans.get(1);
+        Instant[] second = first == scans.get(0) ? scans.get(1) : scans.get(0);
+        assertThat(second[0]).as("the second scan's first page after the first scan's last").isAfter(first[1]);
+        assertThat(app.count("SELECT COUNT(*) FROM job_state WHERE account = 'acme'")).isEqualTo(250);
+    }
+
+    /** When the account's first full scan asked for its first page (the one right before offset=100) and its last. */
+    private static Instant[] firstScan(DevanaEmulator api) {
+        List<RecordedRequest> gets = api.requests().stream().filter(r -> "GET".equals(r.method())).toList();
+        int second = 0;
+        while (!gets.get(second).query().contains("offset=100")) {
+            second++;
+        }
+        RecordedRequest last = gets.stream().filter(r -> r.query().contains("offset=200")).findFirst().orElseThrow();
+        return new Instant[] {gets.get(second - 1).at(), last.at()};
     }
 
     @Test

@@ -53,6 +53,16 @@ class StartupRefusalsTest extends AppOnEmulatorTest {
     }
 
     @Test
+    void refuses_no_room_for_full_scans_and_names_the_key() throws Exception {
+        Map<String, String> settings = RunningApp.settings(emulator, dataDir);
+        settings.put("devana.poll.full-scans-at-once", "0");
+
+        String failure = RunningApp.startupFailure(settings);
+
+        assertThat(failure).contains("devana.poll.full-scans-at-once (DEVANA_POLL_FULL_SCANS_AT_ONCE) is 0: use 1 to 1000");
+    }
+
+    @Test
     void refuses_file_locks_without_their_folder() throws Exception {
         Map<String, String> settings = RunningApp.settings(emulator, dataDir);
         settings.put("camel.cluster.file.enabled", "true");

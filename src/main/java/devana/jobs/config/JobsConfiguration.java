@@ -23,6 +23,7 @@ import devana.jobs.health.PollWatch;
 import devana.jobs.http.RawRequests;
 import devana.jobs.pacing.ExponentialBackoff;
 import devana.jobs.pacing.FailurePause;
+import devana.jobs.poll.FullScans;
 import devana.jobs.poll.PollPacing;
 import devana.jobs.poll.PollPlanner;
 import devana.jobs.retry.RetryPolicy;
@@ -180,6 +181,7 @@ public class JobsConfiguration implements CamelConfiguration {
         Duration maxPollAge = Duration.ofMillis(settings.service().maxPollAgeMillis());
         Map<String, PollWatch> pollWatches = new LinkedHashMap<>();
         List<String> webhooksOn = new ArrayList<>();
+        FullScans fullScans = new FullScans(settings.fullScansAtOnce()); // shared: the limit is the process's
         for (AccountSettings account : settings.accounts()) {
             String name = account.name();
             // Alone, this instance makes every call of the account; among others, the one whose poll route asked within
@@ -198,7 +200,7 @@ public class JobsConfiguration implements CamelConfiguration {
                     Duration.ofMillis(settings.idleIntervalMillis()), Duration.ofMillis(settings.pushSafetyMillis()));
             registry.bind("pollPacing-" + name, pacing);
             registry.bind("pollPlanner-" + name, new PollPlanner(mapper, ledger, clock, name, pacing,
-                    settings.incrementalPolling(), Duration.ofMillis(settings.fullScanMillis())));
+                    settings.incrementalPolling(), Duration.ofMillis(settings.fullScanMillis()), fullScans));
             WebhookReceiver webhooks = new WebhookReceiver(name, account.webhookSecret(),
                     Settings.variable(AccountSettings.key(name, "webhook-secret")), mapper, metrics, rawRequests, clock, repeats);
             registry.bind("webhookReceiver-" + name, webhooks);

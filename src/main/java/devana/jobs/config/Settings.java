@@ -23,7 +23,7 @@ import org.apache.camel.spi.PropertiesComponent;
 public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, int maxAttempts, int emulatorPort,
                        String dbUrl, String dbUser, String dbPassword, int dbPoolSize,
                        int rateLimitPerMinute, double retryShare, boolean incrementalPolling, long fullScanMillis,
-                       long backoffBaseMillis, long backoffMaxMillis, long idleIntervalMillis, long pushSafetyMillis,
+                       int fullScansAtOnce, long backoffBaseMillis, long backoffMaxMillis, long idleIntervalMillis, long pushSafetyMillis,
                        Service service, List<AccountSettings> accounts) {
 
     /** The keys of the running service around the poller: its HTTP server, the bus, health, secrets. */
@@ -93,6 +93,7 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
                 optional(properties, "jobs.db.password").orElse(null),
                 poolSize, perMinute, retryPercent / 100.0, strategy.equals("incremental"),
                 number(properties, "devana.poll.full-scan-interval"),
+                fullScansAtOnce(properties),
                 number(properties, "devana.backoff.base"),
                 number(properties, "devana.backoff.max"),
                 pace(properties, "devana.poll.idle-interval", interval),
@@ -275,14 +276,14 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
 
     public Settings withApi(String url, String key) {
         return new Settings(url, key, pollIntervalMillis, maxAttempts, emulatorPort, dbUrl, dbUser, dbPassword, dbPoolSize,
-                rateLimitPerMinute, retryShare, incrementalPolling, fullScanMillis, backoffBaseMillis, backoffMaxMillis,
+                rateLimitPerMinute, retryShare, incrementalPolling, fullScanMillis, fullScansAtOnce, backoffBaseMillis, backoffMaxMillis,
                 idleIntervalMillis, pushSafetyMillis, service, accounts);
     }
 
     /** These settings with the accounts as they run (an embedded account with its emulator's URL and key). */
     public Settings withAccounts(List<AccountSettings> running) {
         return new Settings(baseUrl, apiKey, pollIntervalMillis, maxAttempts, emulatorPort, dbUrl, dbUser, dbPassword, dbPoolSize,
-                rateLimitPerMinute, retryShare, incrementalPolling, fullScanMillis, backoffBaseMillis, backoffMaxMillis,
+                rateLimitPerMinute, retryShare, incrementalPolling, fullScanMillis, fullScansAtOnce, backoffBaseMillis, backoffMaxMillis,
                 idleIntervalMillis, pushSafetyMillis, service, List.copyOf(running));
     }
 
@@ -326,6 +327,15 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
     /** The environment variable that overrides a key (devana.poll.interval -> DEVANA_POLL_INTERVAL). */
     public static String variable(String key) {
         return key.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    private static int fullScansAtOnce(PropertiesComponent properties) {
+        long value = number(properties, "devana.poll.full-scans-at-once");
+        if (value < 1 || value > 1000) {
+            throw new InvalidSettingException("devana.poll.full-scans-at-once (DEVANA_POLL_FULL_SCANS_AT_ONCE) is " + value
+                    + ": use 1 to 1000 (how many accounts of this instance may run a full scan at the same time)");
+        }
+        return (int) value;
     }
 
     private static long number(PropertiesComponent properties, String key) {

@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * sends each as {@link #prepareRequest} made it, and hands each answer back to {@link #accept}. Two kinds of cycle:
  * <ul>
  * <li><b>full scan</b>: limit=100, offset 0, 100, ... until a short page or offset 1000, the API's
- * cap. It runs first after a start, then every {@code fullScanInterval}.</li>
+ * cap. It runs first after a start, then every {@code fullScanInterval}, when {@link FullScans} has room for it
+ * (otherwise the cycle is incremental and the scan waits for a later one).</li>
  * <li><b>incremental</b>, in between: only jobs that are new or active can change (DONE and ERROR are
  * final). (1) The newest page (offset 0) shows new jobs and every recent one; more pages only while a
  * burst of new jobs pushed the previously newest one further down. (2) If jobs believed active are
@@ -57,12 +58,13 @@ public class PollPlanner {
     private final PollPacing pacing;
     private final boolean incremental;
     private final Duration fullScanInterval;
+    private final FullScans fullScans;
     private volatile Instant lastFullScan;
     private volatile Instant newestCreatedAt;
 
     /** The planner of {@code account}'s cycles (one per account: each has its own scans and newest job). */
     public PollPlanner(ObjectMapper mapper, JobLedger ledger, Clock clock, String account, PollPacing pacing,
-                       boolean incremental, Duration fullScanInterval) {
+                       boolean incremental, Duration fullScanInterval, FullScans fullScans) {
         this.mapper = mapper;
         this.ledger = ledger;
         this.clock = clock;
@@ -70,12 +72,19 @@ public class PollPlanner {
         this.pacing = pacing;
         this.incremental = incremental;
         this.fullScanInterval = fullScanInterval;
+        this.fullScans = fullScans;
     }
 
     /** Starts a cycle: decides its kind and its first request. */
     public void begin(Exchange exchange) throws SQLException {
         Instant now = clock.instant();
-        boolean full = !incremental || lastFullScan == null || !now.isBefore(lastFullScan.plus(fullScanInterval));
+        boolean due = lastFullScan == null || !now.isBefore(lastFullScan.plus(fullScanInterval));
+        // in full mode every cycle is one, as asked; in incremental mode a due scan waits while others hold the room
+        boolean full = !incremental || (due && fullScans.tryStart(exchange));
+        if (due && incremental && !full) {
+            LOG.debug("full scan of account {} waits: {} are under way (devana.poll.full-scans-at-once)", account,
+                    fullScans.running());
+        }
         pacing.began();
         Cycle cycle = new Cycle(full, now, full ? List.of() : ledger.activeJobs(account), newestCreatedAt);
         cycle.queue.add(new Query(Phase.NEWEST, null, null, 0, null));
@@ -163,9 +172,12 @@ public class PollPlanner {
                 && (job.createdAt() == null || !job.createdAt().isAfter(oldestOnPage)));
     }
 
-    /** A full newest page whose oldest job is newer than the newest of the previous cycle: a gap to read. */
+    /**
+     * A full newest page whose oldest job is newer than the newest of the previous cycle: a gap to read. With no
+     * previous cycle (the account's first full scan waits for {@link FullScans}) there is no gap: that scan reads it all.
+     */
     private static boolean burst(Cycle cycle, Instant oldestOnPage) {
-        return cycle.previousNewest == null || oldestOnPage == null || oldestOnPage.isAfter(cycle.previousNewest);
+        return cycle.previousNewest != null && (oldestOnPage == null || oldestOnPage.isAfter(cycle.previousNewest));
     }
 
     /** The cycle's current request was not sent (poll budget spent, or the API paused): the cycle ends with what it has. */
