@@ -153,6 +153,31 @@ class IncrementalPollingTest {
         assertThat(app.count("SELECT COUNT(*) FROM job_state WHERE status = 'IN_PROGRESS'")).isEqualTo(100);
     }
 
+    @Test
+    void records_a_change_on_the_newest_page_before_the_cycle_asks_for_the_running_list() throws Exception {
+        emulator = DevanaEmulator.start(EmulatorOptions.forTests());
+        Instant now = Instant.now();
+        // one running job below a newest page of 100 finished ones: every cycle reads the newest page, then the running list
+        emulator.job().type("SYNC").status("IN_PROGRESS").progress(10).createdAt(now.minus(Duration.ofHours(3))).add();
+        for (int i = 0; i < 100; i++) {
+            emulator.job().type("IMPORT").status("DONE").progress(100)
+                    .createdAt(now.minus(Duration.ofMinutes(10)).plusSeconds(i)).add();
+        }
+        app = RunningApp.start(RunningApp.settings(emulator, dataDir));
+        await().atMost(Duration.ofSeconds(60)).until(() -> app.count("SELECT COUNT(*) FROM job_state") == 101);
+
+        Instant added = Instant.now();
+        String fresh = emulator.job().type("EXTRACTION").status("DONE").progress(100).add();
+        await().atMost(Duration.ofSeconds(30)).until(() -> app.count("SELECT COUNT(*) FROM job_completions WHERE job_id = ?", fresh) == 1);
+        Instant recorded = ((java.time.OffsetDateTime) app.rows("SELECT recorded_at FROM job_completions WHERE job_id = ?", fresh)
+                .get(0).get("recorded_at")).toInstant();
+        // the cycle that saw it on its newest page wrote it, and its event, before it sent its next request
+        Instant runningList = await().atMost(Duration.ofSeconds(30)).until(() -> emulator.requests().stream()
+                .filter(r -> r.at().isAfter(added) && r.query() != null && r.query().contains("type=IN_PROGRESS"))
+                .map(RecordedRequest::at).findFirst(), java.util.Optional::isPresent).orElseThrow();
+        assertThat(recorded).isBefore(runningList);
+    }
+
     private long secondRunningPages(Instant after) {
         return emulator.requests().stream().filter(r -> r.at().isAfter(after) && r.query() != null
                 && r.query().contains("type=IN_PROGRESS") && r.query().contains("offset=100")).count();

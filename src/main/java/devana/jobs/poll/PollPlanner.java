@@ -26,7 +26,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Plans the requests of one poll cycle; the poll route loops over them (property {@code morePages}),
- * sends each as {@link #prepareRequest} made it, and hands each answer back to {@link #accept}. Two kinds of cycle:
+ * sends each as {@link #prepareRequest} made it, and hands each answer back to {@link #accept}, which leaves the
+ * page's jobs not seen yet in this cycle in {@code pollPageJobs} (the route records and dispatches them before the
+ * next request). Two kinds of cycle:
  * <ul>
  * <li><b>full scan</b>: limit=100, offset 0, 100, ... until a short page or offset 1000, the API's
  * cap. It runs first after a start, then every {@code fullScanInterval}, when {@link FullScans} has room for it
@@ -100,11 +102,14 @@ public class PollPlanner {
         cycle.pages++;
         Instant oldest = null;
         boolean lookupFound = false;
+        List<Object> firstSeen = new ArrayList<>();
         for (Object job : jobs) {
             Map<?, ?> map = job instanceof Map<?, ?> m ? m : Map.of();
             Object id = map.get("id");
             String key = id instanceof String text ? text : "#unreadable-" + cycle.seen.size();
-            cycle.seen.putIfAbsent(key, job);
+            if (cycle.seen.putIfAbsent(key, job) == null) {
+                firstSeen.add(job);
+            }
             Instant created = createdAt(map);
             if (created != null) {
                 oldest = oldest == null || created.isBefore(oldest) ? created : oldest;
@@ -114,6 +119,7 @@ public class PollPlanner {
             }
             lookupFound |= query.lookupJobId != null && query.lookupJobId.equals(id);
         }
+        exchange.setProperty(Headers.POLL_PAGE_JOBS, firstSeen);
         boolean fullPage = jobs.size() >= PAGE_SIZE && query.offset + PAGE_SIZE <= ListingQuery.MAX_OFFSET;
         if (query.phase == Phase.LOOKUP && !lookupFound) {
             ledger.markGone(account, query.lookupJobId);

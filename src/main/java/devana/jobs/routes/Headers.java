@@ -92,6 +92,8 @@ public final class Headers {
     public static final String POLL_CYCLE = "pollCycle";
     /** Property: true while the cycle has another request to send. */
     public static final String MORE_PAGES = "morePages";
+    /** Property: the jobs of the page just read that the cycle had not seen yet, in the page's order. */
+    public static final String POLL_PAGE_JOBS = "pollPageJobs";
     /** Property: the cycle's jobs, de-duplicated by id, once it ended. */
     public static final String POLL_JOBS = "pollJobs";
     /** Property: how many requests the cycle sent. */
