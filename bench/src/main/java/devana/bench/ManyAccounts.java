@@ -69,42 +69,18 @@ final class ManyAccounts {
             try (AppProcess app = AppProcess.start(projectDir, jar, env, workDir.resolve("many-" + count + ".log"), jvmOptions)) {
                 Instant started = Instant.now();
                 Instant giveUp = started.plus(Duration.ofMinutes(15));
-                while (!apis.stream().allMatch(ManyAccounts::firstScanRead)) {
-                    if (!app.alive()) {
-                        throw new IllegalStateException("devana-jobs stopped; see " + app.log());
-                    }
-                    if (Instant.now().isAfter(giveUp)) {
-                        throw new IllegalStateException("the first full scans were not all read within 15 min; see " + app.log());
-                    }
-                    Thread.sleep(1000);
-                }
+                waitFor(app, giveUp, () -> apis.stream().allMatch(ManyAccounts::firstScanRead),
+                        "the first full scans were not all read");
                 long scansSeconds = Duration.between(started, Instant.now()).toSeconds();
                 Bench.say("many accounts: %d: every first full scan read %d s after the start", count, scansSeconds);
                 // read is not recorded: the 1,100 jobs of a scan are recorded after its last page; steady once every
                 // account's next cycle asked for something
-                while (!apis.stream().allMatch(ManyAccounts::pollingAgain)) {
-                    if (!app.alive()) {
-                        throw new IllegalStateException("devana-jobs stopped; see " + app.log());
-                    }
-                    if (Instant.now().isAfter(giveUp)) {
-                        throw new IllegalStateException("the accounts were not all polling again within 15 min; see "
-                                + app.log());
-                    }
-                    Thread.sleep(1000);
-                }
+                waitFor(app, giveUp, () -> apis.stream().allMatch(ManyAccounts::pollingAgain),
+                        "the accounts were not all polling again");
                 Bench.say("many accounts: %d: every account polling at its interval %d s after the start", count,
                         Duration.between(started, Instant.now()).toSeconds());
                 // the first scans' events (1,100 per account) are still being published: steady once the outbox is empty
-                while (pendingEvents(port) > 0) {
-                    if (!app.alive()) {
-                        throw new IllegalStateException("devana-jobs stopped; see " + app.log());
-                    }
-                    if (Instant.now().isAfter(giveUp)) {
-                        throw new IllegalStateException("the first scans' events were not all published within 15 min; see "
-                                + app.log());
-                    }
-                    Thread.sleep(1000);
-                }
+                waitFor(app, giveUp, () -> pendingEvents(port) <= 0, "the first scans' events were not all published");
                 long steadySeconds = Duration.between(started, Instant.now()).toSeconds();
                 Bench.say("many accounts: %d: every first scan's event published %d s after the start", count, steadySeconds);
                 Thread.sleep(30_000);
@@ -175,6 +151,23 @@ final class ManyAccounts {
     }
 
     /** The routes the app runs: the route checks its health answer lists. */
+    /** A condition the bench waits for, checked every second. */
+    private interface Condition {
+        boolean holds() throws Exception;
+    }
+
+    private static void waitFor(AppProcess app, Instant giveUp, Condition condition, String failure) throws Exception {
+        while (!condition.holds()) {
+            if (!app.alive()) {
+                throw new IllegalStateException("devana-jobs stopped; see " + app.log());
+            }
+            if (Instant.now().isAfter(giveUp)) {
+                throw new IllegalStateException(failure + " within 15 min; see " + app.log());
+            }
+            Thread.sleep(1000);
+        }
+    }
+
     /** The events not yet published, as readiness says them ({@code events.pending} of the bus check), or -1. */
     private static long pendingEvents(int port) throws Exception {
         String ready = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
