@@ -60,6 +60,30 @@ class ReliabilityTest extends AppOnEmulatorTest {
     }
 
     @Test
+    void drains_a_backlog_batch_after_batch_in_one_look_up_to_the_looks_cap() throws Exception {
+        try (EventSink sink = new EventSink()) {
+            sink.down();
+            for (int i = 0; i < 12; i++) {
+                emulator.job().type("SYNC").status("PENDING").add();
+            }
+            startApp(Map.of("jobs.events.uri", sink.uri(), "jobs.events.backoff-max", "1000",
+                    "jobs.events.publish-interval", "4000", "jobs.events.batch-size", "5", "jobs.events.batches-per-look", "2"));
+            await().atMost(CYCLES).until(() -> app.count("SELECT COUNT(*) FROM job_events") == 12 && sink.refused() >= 1);
+
+            sink.up();
+            await().atMost(CYCLES).until(() -> !sink.received().isEmpty());
+            // one look: its first batch came full, so it took the second at once (well within the 4 s between
+            // looks), and stopped there: the cap is two batches
+            await().atMost(Duration.ofSeconds(3)).until(() -> sink.received().size() == 10);
+            await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(() -> sink.received().size() == 10);
+            // the next look takes the rest
+            await().atMost(CYCLES).until(() -> app.count("SELECT COUNT(*) FROM job_events WHERE published_at IS NULL") == 0);
+            assertThat(sink.ids()).containsExactlyElementsOf(app.rows("SELECT event_id FROM job_events ORDER BY seq")
+                    .stream().map(r -> (String) r.get("event_id")).toList());
+        }
+    }
+
+    @Test
     void keeps_a_share_of_the_budget_for_retries_and_the_rest_for_polls() throws Exception {
         startApp(Map.of("devana.rate-limit.per-minute", "10", "devana.rate-limit.retry-share-percent", "30"));
         // a storm of failures while the app runs (failures older than its start are looked up first)

@@ -68,7 +68,7 @@ final class ManyAccounts {
                     + "polls at its interval again and the outbox is empty, then 30 s; measuring %d min", count, measured.toMinutes());
             try (AppProcess app = AppProcess.start(projectDir, jar, env, workDir.resolve("many-" + count + ".log"), jvmOptions)) {
                 Instant started = Instant.now();
-                Instant giveUp = started.plus(Duration.ofMinutes(15));
+                Instant giveUp = started.plus(Duration.ofMinutes(30));
                 waitFor(app, giveUp, () -> apis.stream().allMatch(ManyAccounts::firstScanRead),
                         "the first full scans were not all read");
                 long scansSeconds = Duration.between(started, Instant.now()).toSeconds();
@@ -162,7 +162,7 @@ final class ManyAccounts {
                 throw new IllegalStateException("devana-jobs stopped; see " + app.log());
             }
             if (Instant.now().isAfter(giveUp)) {
-                throw new IllegalStateException(failure + " within 15 min; see " + app.log());
+                throw new IllegalStateException(failure + " within 30 min; see " + app.log());
             }
             Thread.sleep(1000);
         }
