@@ -3,7 +3,10 @@ package devana.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import devana.emulator.RetryOutcome;
+import devana.jobs.events.CloudEvents;
+import devana.jobs.state.JobSnapshot;
 import devana.jobs.state.Transactions;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -33,11 +36,18 @@ abstract class JobPipelineTest extends AppOnEmulatorTest {
         database = openDatabase(dataDir);
     }
 
+    /** Every event a test of this suite made the app publish holds to docs/events.asyncapi.yaml. */
     @AfterEach
     void closeTheDatabase() throws Exception {
-        stopApp();
-        if (database != null) {
-            database.close();
+        try {
+            if (app != null) {
+                EventContract.assertHonouredBy(app.receivedEventTexts());
+            }
+        } finally {
+            stopApp();
+            if (database != null) {
+                database.close();
+            }
         }
     }
 
@@ -398,10 +408,14 @@ abstract class JobPipelineTest extends AppOnEmulatorTest {
             }
             Transactions.update(db, "INSERT INTO job_completions (job_id, target_id, job_type, completed_at, recorded_at, job_json) "
                     + "VALUES ('cm4jobOld', 'cm4target', 'SYNC', ?, ?, '{}')", now.minus(Duration.ofHours(71)), now.minus(Duration.ofHours(71)));
+            // the pending one is published once the app sees it: a CloudEvent as the app makes them
+            String oldDone = new CloudEvents(Map.of("default", emulator.baseUrl()), new ObjectMapper())
+                    .statusChanged("default", JobSnapshot.of(Map.of("id", "cm4jobOld", "type", "SYNC", "status", "DONE",
+                            "targetId", "cm4target", "progress", 100)), now.minus(Duration.ofDays(9)), false).json();
             for (String eventId : List.of("old-published", "old-pending")) {
                 Transactions.update(db, "INSERT INTO job_events (event_id, event_type, job_id, job_type, payload, created_at, published_at) "
-                        + "VALUES (?, 'ai.devana.job.done', 'cm4jobOld', 'SYNC', '{}', ?, ?)",
-                        eventId, now.minus(Duration.ofDays(9)), eventId.equals("old-published") ? now.minus(Duration.ofDays(8)) : null);
+                        + "VALUES (?, 'ai.devana.job.done', 'cm4jobOld', 'SYNC', ?, ?, ?)",
+                        eventId, oldDone, now.minus(Duration.ofDays(9)), eventId.equals("old-published") ? now.minus(Duration.ofDays(8)) : null);
             }
         }
 

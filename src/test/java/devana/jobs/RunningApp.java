@@ -135,6 +135,15 @@ public final class RunningApp implements AutoCloseable {
         return context().getEndpoint(EVENTS, MockEndpoint.class);
     }
 
+    /** The CloudEvents the bus received so far, as the bus got them (JSON text), in order. */
+    public List<String> receivedEventTexts() {
+        List<String> events = new ArrayList<>();
+        for (Exchange exchange : new ArrayList<>(events().getReceivedExchanges())) {
+            events.add(exchange.getMessage().getBody(String.class));
+        }
+        return events;
+    }
+
     /** The CloudEvents the bus received so far, as parsed JSON maps, in order. */
     @SuppressWarnings("unchecked")
     public List<Map<String, Object>> receivedEvents() {
