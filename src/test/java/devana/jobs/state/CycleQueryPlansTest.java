@@ -3,6 +3,8 @@ package devana.jobs.state;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import devana.jobs.retry.RetryClaims;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -10,6 +12,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.flywaydb.core.Flyway;
 import org.h2.jdbcx.JdbcDataSource;
 import org.junit.jupiter.api.AfterEach;
@@ -17,9 +21,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The queries every cycle of every account runs read H2 by an index down to what they look for, not every row the
- * account ever had: on an account of 5,000 finished jobs and 3,000 settled retry claims, H2's own plan says which
- * index conditions it uses. (The answers themselves are the pipeline suite's business.)
+ * The queries every cycle of every account runs, and the publisher's every batch, read H2 by an index down to what
+ * they look for, not every row the account or the outbox ever had: on an account of 5,000 finished jobs and 3,000
+ * settled retry claims, H2's own plan says which index conditions it uses. (The answers themselves are the pipeline suite's business.)
  */
 class CycleQueryPlansTest {
 
@@ -66,6 +70,20 @@ class CycleQueryPlansTest {
         String plan = plan(RetryClaims.DUE, "acme", now, Timestamp.from(Instant.now().minusSeconds(86_400)));
 
         assertThat(indexConditions(plan, "JOB_RETRIES_DUE")).contains("ACCOUNT = ?1", "OUTCOME = 'FAILED'", "NEXT_TRY_AT <= ?2");
+    }
+
+    @Test
+    void reads_a_publish_batch_in_the_order_of_the_unpublished_index_without_sorting_the_outbox() throws Exception {
+        String route = Files.readString(Path.of("routes", "publish.camel.yaml"));
+        Matcher select = Pattern.compile("sql:(SELECT [^\"]+ FROM job_events WHERE published_at IS NULL[^\"]*)").matcher(route);
+        assertThat(select.find()).as("the publisher's query in routes/publish.camel.yaml").isTrue();
+        String query = select.group(1).replace("{{jobs.events.batch-size}}", "100");
+
+        String plan = plan(query);
+
+        assertThat(indexConditions(plan, "JOB_EVENTS_UNPUBLISHED")).contains("PUBLISHED_AT IS NULL");
+        // without it, H2 reads every pending event (a first scan of 100 accounts leaves 110,000) and sorts them, each batch
+        assertThat(plan).contains("/* index sorted */");
     }
 
     /** The conditions H2 looks up in the index, from its plan's comment {@code /* PUBLIC.INDEX: A = 1 AND B = 2 *\/}. */
