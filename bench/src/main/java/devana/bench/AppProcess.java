@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * devana-jobs as it ships: {@code bin/devana-jobs} (the launcher: {@code java -jar} with its default JVM
+ * devana-jobs as it ships: {@code bin/devana-jobs} (the launcher: {@code java} on the jar with its default JVM
  * options and class-data archive) in a child process, started from the project folder (so the
  * top-level routes/ and application.properties are the ones loaded), configured only through
  * environment variables, as in production. JVM options given to the bench replace the launcher's

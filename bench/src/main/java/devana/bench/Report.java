@@ -18,7 +18,7 @@ record Report(String machine, String loadAtStart, String loadBeforeJmh, String l
     String markdown() {
         StringBuilder md = new StringBuilder();
         md.append("Machine: ").append(machine).append("\n");
-        md.append("App under test: bin/devana-jobs (java -jar ").append(appJar).append("); JVM options: ").append(appJvmOptions).append("\n");
+        md.append("App under test: bin/devana-jobs (the launcher, on ").append(appJar).append("); JVM options: ").append(appJvmOptions).append("\n");
         md.append("Load average (1/5/15 min): at start ").append(loadAtStart);
         if (scenario != null) {
             md.append("; scenario start ").append(scenario.loadBefore()).append(", end ").append(scenario.loadAfter());
