@@ -41,6 +41,10 @@ public final class DevanaJobs implements Callable<Integer> {
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "shows this text")
     private boolean help;
 
+    @Option(names = "--dev", description = "development mode: a route file of the working directory's routes/ that"
+            + " is saved again is reloaded (its routes replaced by their new version) without a restart")
+    private boolean dev;
+
     private DevanaJobs() {
     }
 
@@ -68,6 +72,13 @@ public final class DevanaJobs implements Callable<Integer> {
     @Override
     public Integer call() {
         Main main = create();
+        if (dev) {
+            String refused = Locations.reloadRoutes(main.configure());
+            if (refused != null) {
+                System.err.println("devana-jobs did not start: " + refused);
+                return DID_NOT_START;
+            }
+        }
         // SIGTERM and Ctrl-C stop the routes gracefully and end with exit code 0; the JVM's default
         // handler would run shutdown hooks and exit with 143 instead.
         Signal.handle(new Signal("TERM"), signal -> main.completed());

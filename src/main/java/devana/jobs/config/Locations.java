@@ -2,6 +2,7 @@ package devana.jobs.config;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.apache.camel.main.MainConfigurationProperties;
 
 /**
  * Where the app reads its configuration and its routes from: the working directory's
@@ -17,6 +18,24 @@ public final class Locations {
     public static String properties() {
         return Files.isRegularFile(Path.of("application.properties"))
                 ? "file:application.properties" : "classpath:application.properties";
+    }
+
+    /**
+     * Development mode: Camel Main watches the working directory's routes/ and, when a route file is saved, replaces
+     * the routes of that file by their new version (by route id; the other files' routes keep running).
+     *
+     * @return null, or why not (the routes come from the jar: there is no routes/ folder here to watch)
+     */
+    public static String reloadRoutes(MainConfigurationProperties main) {
+        if (!Files.isDirectory(Path.of("routes"))) {
+            return "--dev reloads the route files of ./routes/, and there is no routes/ folder in "
+                    + Path.of("").toAbsolutePath() + " (the routes come from the jar)";
+        }
+        main.withRoutesReloadEnabled(true)
+                .withRoutesReloadDirectory("routes")
+                .withRoutesReloadPattern("*.camel.yaml")
+                .withRoutesReloadRemoveAllRoutes(false);
+        return null;
     }
 
     /** The route files, as Camel Main's routes include pattern takes them. */
