@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import devana.emulator.DevanaEmulator;
 import devana.jobs.EmulatorExtension;
+import devana.jobs.LaunchedApp;
 import devana.jobs.RunningApp;
 import jakarta.jms.Connection;
 import jakarta.jms.Message;
@@ -12,7 +13,6 @@ import jakarta.jms.MessageConsumer;
 import jakarta.jms.Session;
 import jakarta.jms.TextMessage;
 import java.io.File;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,7 +22,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.zip.ZipFile;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 import org.junit.jupiter.api.AfterEach;
@@ -47,20 +46,12 @@ class DroppedInJmsClientIT {
     private EmbeddedArtemis broker;
     private DevanaEmulator emulator;
     private Connection consumer;
-    private Process app;
-    private Path log;
+    private LaunchedApp app;
 
     @AfterEach
     void stop() throws Exception {
-        if (app != null && app.isAlive()) {
-            app.destroy();
-            if (!app.waitFor(30, TimeUnit.SECONDS)) {
-                app.destroyForcibly();
-            }
-        }
-        if (log != null && Files.exists(log)) {
-            List<String> lines = Files.readAllLines(log);
-            System.err.println("--- the app's last lines ---\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size())));
+        if (app != null) {
+            app.close();
         }
         if (consumer != null) {
             consumer.close();
@@ -75,7 +66,7 @@ class DroppedInJmsClientIT {
 
     @Test
     void runs_with_the_jars_of_lib_on_its_class_path_and_publishes_to_an_artemis_queue() throws Exception {
-        Path jar = Path.of("target", "devana-jobs.jar");
+        Path jar = LaunchedApp.shippedJar();
         assertThat(jar).as("the shipped jar (mvn package runs before the integration tests)").exists();
         try (ZipFile shipped = new ZipFile(jar.toFile())) {
             assertThat(shipped.getEntry("org/apache/activemq/artemis/jms/client/ActiveMQConnectionFactory.class"))
@@ -106,7 +97,7 @@ class DroppedInJmsClientIT {
         emulator = EmulatorExtension.startForTheApp();
         String extraction = emulator.job().type("EXTRACTION").target("cm4docDropIn").status("PENDING").add();
         String sync = emulator.job().type("SYNC").target("cm4srcDropIn").status("DONE").progress(100).add();
-        app = launch(appDir, Map.of(
+        app = LaunchedApp.start(Path.of("").toAbsolutePath(), appDir.resolve("devana-jobs.jar"), dir, emulator, Map.of(
                 "JOBS_EVENTS_URI", "jms:queue:" + queue,
                 "CAMEL_BEANS_ARTEMIS", "#class:org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory",
                 "CAMEL_BEANS_ARTEMIS_BROKERURL", broker.url()));
@@ -122,28 +113,6 @@ class DroppedInJmsClientIT {
             subjects.add(subject);
         }
         assertThat(Set.copyOf(subjects)).containsExactlyInAnyOrder(extraction, sync);
-        assertThat(Files.readString(log)).contains("class path has the jar and " + lib + "/*.jar (" + copied.size() + " extra)");
-    }
-
-    /** bin/devana-jobs on the copied jar, from the project's folder (its application.properties and routes/). */
-    private Process launch(Path appDir, Map<String, String> more) throws IOException {
-        log = dir.resolve("app.log");
-        ProcessBuilder builder = new ProcessBuilder("bin/devana-jobs")
-                .directory(new File(System.getProperty("user.dir")))
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile());
-        Map<String, String> env = builder.environment();
-        env.remove("JAVA_OPTS");
-        env.remove("DEVANA_JOBS_LIB");
-        env.put("DEVANA_JOBS_JAR", appDir.resolve("devana-jobs.jar").toString());
-        env.put("DEVANA_JOBS_CDS", "off");
-        env.put("DEVANA_BASE_URL", emulator.baseUrl());
-        env.put("DEVANA_API_KEY", emulator.apiKey());
-        env.put("DEVANA_POLL_INTERVAL", "2000");
-        env.put("JOBS_DB_URL", "jdbc:h2:file:" + dir.resolve("data").resolve("devana-jobs").toAbsolutePath());
-        env.put("JOBS_EVENTS_PUBLISH_INTERVAL", "200");
-        env.put("CAMEL_SERVER_PORT", String.valueOf(RunningApp.freePort()));
-        env.putAll(more);
-        return builder.start();
+        assertThat(app.output()).contains("class path has the jar and " + lib + "/*.jar (" + copied.size() + " extra)");
     }
 }
