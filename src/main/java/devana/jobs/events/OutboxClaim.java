@@ -11,8 +11,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The database's guard around a publish batch: the publisher locks the outbox's claim row in a transaction of its
- * own, publishes, and lets go when the batch's exchange completes. A second publisher (another instance that also
+ * The database's guard around a look at the outbox (one or more batches): the publisher locks the outbox's claim row in a transaction of its
+ * own, publishes, and lets go when the look's exchange completes. A second publisher (another instance that also
  * believes it leads) finds the row locked and skips its turn instead of sending the same events at the same time.
  * The lock lives as long as the holder's connection: a publisher that dies loses it with its connection, one that
  * is paused keeps it and the others wait. Marks (published_at) are written outside this transaction, one by one,
@@ -30,7 +30,7 @@ public final class OutboxClaim {
     }
 
     /**
-     * Takes the claim for this exchange's batch, released when the exchange completes.
+     * Takes the claim for this exchange's look, released when the exchange completes.
      *
      * @return true when another publisher holds it: this turn publishes nothing
      */
