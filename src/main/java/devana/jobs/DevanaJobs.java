@@ -5,6 +5,7 @@ import devana.jobs.config.JobsConfiguration;
 import devana.jobs.config.Locations;
 import devana.jobs.config.Settings;
 import devana.emulator.DevanaEmulator;
+import devana.jobs.events.EventsCommand;
 import devana.jobs.text.OneLine;
 import devana.jobs.http.GuardedHttpServer;
 import devana.jobs.http.GuardedHttpServerFactory;
@@ -23,7 +24,8 @@ import sun.misc.Signal;
  * Starts devana-jobs: Camel Main with the YAML routes of {@code routes/} and the settings of
  * {@code application.properties} (both from the working directory when present there, else the
  * copies packaged in the jar). {@code emulator} as first argument runs the Devana emulator alone;
- * {@code wait} waits for a target's job to finish (exit code 0 DONE, 1 ERROR, 2 timeout, 3 usage).
+ * {@code wait} waits for a target's job to finish (exit code 0 DONE, 1 ERROR, 2 timeout, 3 usage);
+ * {@code events} lists, re-publishes and backfills the outbox's events (EventsCommand).
  */
 @Command(name = "java -jar devana-jobs.jar", synopsisHeading = "usage: ",
         description = "runs devana-jobs: polls the Devana Jobs API with the settings of application.properties and the"
@@ -61,6 +63,7 @@ public final class DevanaJobs implements Callable<Integer> {
         CommandLine line = CommandLines.configure(new CommandLine(new DevanaJobs()), "devana-jobs", DID_NOT_START,
                 System.out, System.err);
         line.addSubcommand("wait", WaitCommand.commandLine());
+        line.addSubcommand("events", EventsCommand.commandLine());
         // listed for --help: main hands the emulator its arguments before picocli reads any
         CommandLine.Model.CommandSpec emulator = CommandLine.Model.CommandSpec.create();
         emulator.usageMessage().description("runs the Devana emulator alone; 'emulator --help' shows its options");

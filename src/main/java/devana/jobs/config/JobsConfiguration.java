@@ -13,6 +13,7 @@ import devana.jobs.errors.FailureReport;
 import devana.jobs.errors.LogMasking;
 import devana.jobs.events.CloudEventBindings;
 import devana.jobs.events.CloudEvents;
+import devana.jobs.events.EventParking;
 import devana.jobs.events.OutboxClaim;
 import devana.jobs.health.ApiCheck;
 import devana.jobs.health.BusCheck;
@@ -35,6 +36,7 @@ import devana.jobs.text.Secrets;
 import devana.jobs.views.AccountFilter;
 import devana.jobs.views.DashboardAssets;
 import devana.jobs.views.JobStatistics;
+import devana.jobs.views.ParkedEventList;
 import devana.jobs.views.TrackedJobs;
 import devana.jobs.views.ViewerLogin;
 import devana.jobs.webhook.WebhookReceiver;
@@ -117,9 +119,8 @@ public class JobsConfiguration implements CamelConfiguration {
         }
         properties.addOverrideProperty("jobs.webhook.replay-retention-hours", String.valueOf(settings.service().replayRetentionHours()));
 
-        HikariDataSource dataSource = dataSource(settings);
+        HikariDataSource dataSource = database(settings);
         stopOnShutdown(context, "database pool", dataSource::close);
-        Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
         // H2 keeps its default write delay: a kill -9 may lose the last second of commits. What they held
         // comes back from the API on the next poll (the same event ids), and a retry claim lost that way
         // is caught before anything is sent again (RetryPolicy looks up failures older than this run).
@@ -148,6 +149,8 @@ public class JobsConfiguration implements CamelConfiguration {
         stopOnShutdown(context, "database probe", databaseProbe::close);
         Gauge.builder("devana.events.pending", databaseProbe, DatabaseProbe::pendingEventsOrNaN)
                 .description("CloudEvents in the outbox not yet taken by the bus").register(metrics);
+        Gauge.builder("devana.events.parked", databaseProbe, DatabaseProbe::parkedEventsOrNaN)
+                .description("CloudEvents the bus refused for good, parked until an operator re-publishes them").register(metrics);
 
         // what the HTTP server's guard takes from the registry when it starts (see GuardedHttpServer)
         RawRequests rawRequests = new RawRequests();
@@ -165,6 +168,7 @@ public class JobsConfiguration implements CamelConfiguration {
         registry.bind("jobLedger", ledger);
         registry.bind("retryPolicy", new RetryPolicy(tx, events, mapper, metrics, clock, settings.maxAttempts()));
         registry.bind("busPause", busPause);
+        registry.bind("eventParking", new EventParking(tx, busPause, settings.service().parkAfterRefusals(), clock));
         registry.bind("outboxClaim", new OutboxClaim(dataSource));
         String eventsUri = settings.service().eventsUri();
         registry.bind("cloudEventBindings", new CloudEventBindings(eventsUri, mapper));
@@ -174,8 +178,9 @@ public class JobsConfiguration implements CamelConfiguration {
         } catch (IllegalArgumentException e) {
             throw new Settings.InvalidSettingException(e.getMessage());
         }
-        registry.bind("trackedJobs", new TrackedJobs(dataSource, mapper,
-                new AccountFilter(settings.accounts().stream().map(AccountSettings::name).toList())));
+        AccountFilter accountFilter = new AccountFilter(settings.accounts().stream().map(AccountSettings::name).toList());
+        registry.bind("trackedJobs", new TrackedJobs(dataSource, mapper, accountFilter));
+        registry.bind("parkedEventList", new ParkedEventList(dataSource, mapper, accountFilter));
         // Each account's own beans, named after it (the account's routes name them: pollPlanner-<account> ...), and
         // its readiness check (camel-health picks the checks up from the registry, /observe/health/ready serves them).
         Duration maxPollAge = Duration.ofMillis(settings.service().maxPollAgeMillis());
@@ -216,7 +221,7 @@ public class JobsConfiguration implements CamelConfiguration {
         registry.bind("jobStatistics", new JobStatistics(dataSource, mapper, clock, pollWatches));
         registry.bind("databaseCheck", new DatabaseCheck(databaseProbe));
         registry.bind("leadershipCheck", new LeadershipCheck(leaders, leadership.describe()));
-        registry.bind("busCheck", new BusCheck(busPause, databaseProbe::pendingEvents,
+        registry.bind("busCheck", new BusCheck(busPause, databaseProbe::pendingEvents, databaseProbe::parkedEvents,
                 eventsUri.isEmpty() ? "log" : eventsUri));
         LOG.info("devana-jobs: polling {} every {} ms ({}), at most {} API requests/min ({}% kept for retries), "
                         + "at most {} retries per target, database {}, webhook {}, leader election {}",
@@ -306,6 +311,18 @@ public class JobsConfiguration implements CamelConfiguration {
             }
         });
         return metrics;
+    }
+
+    /** The pool of jobs.db.*, its tables created or brought up to date (db/migration): the app's, or a command's. */
+    public static HikariDataSource database(Settings settings) {
+        HikariDataSource dataSource = dataSource(settings);
+        try {
+            Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
+            return dataSource;
+        } catch (RuntimeException e) {
+            dataSource.close();
+            throw e;
+        }
     }
 
     private static HikariDataSource dataSource(Settings settings) {

@@ -28,7 +28,7 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
 
     /** The keys of the running service around the poller: its HTTP server, the bus, health, secrets. */
     public record Service(int serverPort, String webhookSecret, String viewerLogin, String eventsUri,
-                          long eventsBackoffMaxMillis, long maxPollAgeMillis, long replayRetentionHours, HttpLimits http,
+                          long eventsBackoffMaxMillis, int parkAfterRefusals, long maxPollAgeMillis, long replayRetentionHours, HttpLimits http,
                           Leadership leadership) {
 
         @Override
@@ -103,6 +103,7 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
                         optional(properties, ViewerLogin.KEY).orElse(null),
                         optional(properties, "jobs.events.uri").orElse(""),
                         number(properties, "jobs.events.backoff-max"),
+                        parkAfterRefusals(properties),
                         number(properties, "jobs.health.max-poll-age"),
                         replayRetention, httpLimits(properties), leadership(properties)), accounts);
     }
@@ -327,6 +328,15 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
     /** The environment variable that overrides a key (devana.poll.interval -> DEVANA_POLL_INTERVAL). */
     public static String variable(String key) {
         return key.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    private static int parkAfterRefusals(PropertiesComponent properties) {
+        long refusals = number(properties, "jobs.events.park-after-refusals");
+        if (refusals < 1 || refusals > 100) {
+            throw new InvalidSettingException("jobs.events.park-after-refusals (JOBS_EVENTS_PARK_AFTER_REFUSALS) is " + refusals
+                    + ": use 1 to 100");
+        }
+        return (int) refusals;
     }
 
     private static int fullScansAtOnce(PropertiesComponent properties) {

@@ -65,20 +65,20 @@ public final class EventOutbox {
         return appended;
     }
 
-    /** The account's events written but not yet taken by the bus. */
+    /** The account's events written but not yet taken by the bus, the parked ones (ParkedEvents) aside. */
     public static long pending(Connection connection, String account) throws SQLException {
         try (PreparedStatement count = Transactions.query(connection,
-                "SELECT COUNT(*) FROM job_events WHERE published_at IS NULL AND account = ?", account);
+                "SELECT COUNT(*) FROM job_events WHERE published_at IS NULL AND parked_at IS NULL AND account = ?", account);
              ResultSet rs = count.executeQuery()) {
             rs.next();
             return rs.getLong(1);
         }
     }
 
-    /** Events written but not yet taken by the bus. */
+    /** Events written but not yet taken by the bus, the parked ones (ParkedEvents) aside. */
     public static long pending(Connection connection) throws SQLException {
         try (PreparedStatement count = connection.prepareStatement(
-                "SELECT COUNT(*) FROM job_events WHERE published_at IS NULL");
+                "SELECT COUNT(*) FROM job_events WHERE published_at IS NULL AND parked_at IS NULL");
              ResultSet rs = count.executeQuery()) {
             rs.next();
             return rs.getLong(1);

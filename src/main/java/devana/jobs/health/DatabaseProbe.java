@@ -1,6 +1,7 @@
 package devana.jobs.health;
 
 import devana.jobs.events.EventOutbox;
+import devana.jobs.events.ParkedEvents;
 import devana.jobs.text.OneLine;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -18,7 +19,7 @@ import javax.sql.DataSource;
 /**
  * The one way the health checks and the metrics ask the database something, so that the probes answer
  * within the kubelet's timeout (1 s) whatever the database does. A round of questions (SELECT 1, then the
- * events waiting in the outbox) runs on a thread of its own, on one connection of the pool, never on the
+ * events waiting in the outbox, then the parked ones) runs on a thread of its own, on one connection of the pool, never on the
  * caller's thread: a caller waits for its answer at most {@link #PATIENCE} from the start of the round, then
  * hears that the database did not answer. At most one round is in flight, and every caller in the meantime
  * joins it: however many checks and scrapes ask, they wait for the same deadline, and once it passed they
@@ -77,6 +78,26 @@ public final class DatabaseProbe implements AutoCloseable {
         return wait(current, current.pendingEvents);
     }
 
+    /** The events the bus refused for good and that wait for an operator (ParkedEvents); an IllegalStateException says why when the database did not tell. */
+    public long parkedEvents() {
+        Outcome outcome = parkedEventsOutcome();
+        if (outcome.failure() != null) {
+            throw new IllegalStateException(outcome.failure());
+        }
+        return (Long) outcome.value();
+    }
+
+    /** The gauge's value: the parked events, NaN when the database did not tell. */
+    public double parkedEventsOrNaN() {
+        Outcome outcome = parkedEventsOutcome();
+        return outcome.failure() == null ? (Long) outcome.value() : Double.NaN;
+    }
+
+    private Outcome parkedEventsOutcome() {
+        Round current = join();
+        return wait(current, current.parkedEvents);
+    }
+
     /** Stops the probe's thread (a round in flight is interrupted). */
     @Override
     public synchronized void close() {
@@ -114,7 +135,7 @@ public final class DatabaseProbe implements AutoCloseable {
         }
     }
 
-    /** One round, on the probe's thread: both questions on one connection. */
+    /** One round, on the probe's thread: every question on one connection. */
     private void run(Round round) {
         try (Connection connection = dataSource.getConnection()) {
             try {
@@ -127,6 +148,7 @@ public final class DatabaseProbe implements AutoCloseable {
             }
             round.selectOne.complete(new Outcome(true, null));
             round.pendingEvents.complete(new Outcome(EventOutbox.pending(connection), null));
+            round.parkedEvents.complete(new Outcome(ParkedEvents.count(connection, null), null));
             lastFailure = null;
         } catch (SQLException | RuntimeException e) {
             String failure = OneLine.of(e);
@@ -148,6 +170,7 @@ public final class DatabaseProbe implements AutoCloseable {
         final long deadline;
         final CompletableFuture<Outcome> selectOne = new CompletableFuture<>();
         final CompletableFuture<Outcome> pendingEvents = new CompletableFuture<>();
+        final CompletableFuture<Outcome> parkedEvents = new CompletableFuture<>();
         volatile long endedAt;
         volatile boolean over;
 
@@ -163,6 +186,7 @@ public final class DatabaseProbe implements AutoCloseable {
         void end(Outcome outcome) {
             selectOne.complete(outcome);
             pendingEvents.complete(outcome);
+            parkedEvents.complete(outcome);
         }
     }
 }

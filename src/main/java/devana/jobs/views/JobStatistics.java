@@ -3,6 +3,7 @@ package devana.jobs.views;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import devana.jobs.contract.ListingQuery;
 import devana.jobs.events.EventOutbox;
+import devana.jobs.events.ParkedEvents;
 import devana.jobs.health.PollWatch;
 import devana.jobs.state.Transactions;
 import java.sql.Connection;
@@ -87,6 +88,7 @@ public class JobStatistics {
             stats.put("retries_total", retries.values().stream().mapToLong(Long::longValue).sum());
             stats.put("completions", completions);
             stats.put("events_pending", account == null ? EventOutbox.pending(connection) : EventOutbox.pending(connection, account));
+            stats.put("events_parked", ParkedEvents.count(connection, account));
             stats.put("window_hours", WINDOW.toHours());
             stats.put("since", since.toString());
             stats.put("generated_at", now.toString());

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A bus that goes away loses no event: the broker (Artemis, in this JVM) is stopped while jobs keep
  * changing; their events wait in the outbox, the publisher backs off, and once the broker is back
- * every event arrives, each job's in order.
+ * every event arrives, each job's in order, and none was parked.
  */
 class BusOutageTest {
 
@@ -54,7 +54,8 @@ class BusOutageTest {
         scenario.emulator.fail(scenario.embedding, "model timeout");
         scenario.awaitOutbox(scenario.extraction, 2);
         scenario.awaitOutbox(scenario.embedding, 3);
-        await().atMost(EventScenario.CYCLES).until(() -> app.counter("devana.events.publish.failures") >= 2);
+        // more failed tries than jobs.events.park-after-refusals (3): an outage parks nothing whatever its length
+        await().atMost(EventScenario.CYCLES).until(() -> app.counter("devana.events.publish.failures") >= 4);
         assertThat(app.count("SELECT COUNT(*) FROM job_events WHERE published_at IS NULL"))
                 .as("the events of the outage are kept, unpublished").isGreaterThanOrEqualTo(3);
 
@@ -77,6 +78,8 @@ class BusOutageTest {
             List<String> published = app.rows("SELECT event_id FROM job_events WHERE published_at IS NULL").stream()
                     .map(row -> (String) row.get("event_id")).toList();
             assertThat(published).as("nothing left unpublished").isEmpty();
+            assertThat(app.count("SELECT COUNT(*) FROM job_events WHERE parked_at IS NOT NULL OR refusals > 0"))
+                    .as("an outage is no refusal: nothing parked, no refusal counted").isZero();
         }
     }
 }

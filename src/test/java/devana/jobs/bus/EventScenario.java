@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import devana.jobs.EmulatorExtension;
+import devana.jobs.Http;
+import devana.jobs.Json;
 import devana.jobs.RunningApp;
 import devana.emulator.DevanaEmulator;
 import java.nio.file.Path;
@@ -35,6 +37,7 @@ final class EventScenario implements AutoCloseable {
     final List<Delivered> received = new CopyOnWriteArrayList<>();
     private final Path dataDir;
     private RunningApp app;
+    private Map<String, String> appSettings = Map.of();
     String extraction;
     String embedding;
     String sync;
@@ -50,7 +53,24 @@ final class EventScenario implements AutoCloseable {
         settings.put("jobs.events.uri", eventsUri);
         settings.putAll(extra);
         app = RunningApp.start(settings);
+        appSettings = Map.copyOf(settings);
         return app;
+    }
+
+    /**
+     * Runs {@code bin/devana-jobs events ARGS} as an operator would, on the running app's database and settings;
+     * returns its exit code and what it printed.
+     */
+    Command events(String... args) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        int code = devana.jobs.events.EventsCommand.run(args, devana.jobs.config.Locations.properties(), appSettings,
+                new java.io.PrintStream(out, true), new java.io.PrintStream(err, true), java.time.Clock.systemUTC());
+        return new Command(code, out.toString(), err.toString());
+    }
+
+    /** What a command said. */
+    record Command(int exitCode, String out, String err) {
     }
 
     RunningApp app() {
@@ -153,6 +173,86 @@ final class EventScenario implements AutoCloseable {
                 .containsExactly("ai.devana.job.in_progress", "ai.devana.job.error", "ai.devana.job.retry.requested");
         assertThat(outbox).filteredOn(e -> e.jobId().equals(sync)).extracting(OutboxEvent::type)
                 .containsExactly("ai.devana.job.pending", "ai.devana.job.in_progress");
+    }
+
+    /** An event's metadata this large makes it about 12 kB: over what a bus under test takes ({@link #REFUSED_ABOVE_BYTES}). */
+    static Map<String, Object> bulkyMetadata() {
+        Map<String, Object> metadata = new LinkedHashMap<>();
+        for (String key : List.of("pages", "summary", "notes")) {
+            metadata.put(key, key.charAt(0) + "x".repeat(3999));
+        }
+        return metadata;
+    }
+
+    /** What a bus under test is set to refuse: over it, the bulky job's event; under it by far, every other one. */
+    static final int REFUSED_ABOVE_BYTES = 8000;
+
+    /**
+     * The parking scenario: a small job, then a bulky one whose event the bus refuses for good (too large for it),
+     * then a small one behind it. Returns when the bulky event is parked; the caller checks what came through.
+     */
+    Parking driveParking(String eventsUri, Map<String, String> extra) {
+        String before = emulator.job().type("EXTRACTION").target("cm4smallBus" + run).status("PENDING").add();
+        String bulky = emulator.job().type("EMBEDDING").target("cm4bulkyBus" + run).status("PENDING")
+                .metadata(bulkyMetadata()).add();
+        Map<String, String> settings = new LinkedHashMap<>(extra);
+        settings.put("jobs.events.backoff-max", "1000");
+        startApp(eventsUri, settings);
+        awaitOutbox(before, 1);
+        awaitOutbox(bulky, 1);
+        String behind = emulator.job().type("SYNC").target("cm4behindBus" + run).status("PENDING").add();
+        awaitOutbox(behind, 1);
+        await().atMost(CYCLES).until(() -> app.count("SELECT COUNT(*) FROM job_events WHERE job_id = ? AND parked_at IS NOT NULL", bulky) == 1);
+        return new Parking(before, bulky, behind);
+    }
+
+    /** The jobs of the parking scenario. */
+    record Parking(String before, String bulky, String behind) {
+    }
+
+    /**
+     * The checks every bus passes in the parking scenario: the bulky event parked after the default three refusals,
+     * with the bus's reason; every other event published, once and in order; the parked one shown by the gauge,
+     * readiness (still UP) and /api/events/parked.
+     */
+    void assertParkedAlone(Parking parking, String reasonSays) throws SQLException {
+        Delivery delivery = awaitAllButParkedDelivered();
+        Map<String, Object> parked = app.rows("SELECT event_id, refusals, park_reason, published_at FROM job_events WHERE job_id = ?",
+                parking.bulky()).get(0);
+        assertThat(parked.get("refusals")).as("refused three times, then parked").isEqualTo(3);
+        assertThat(parked.get("published_at")).isNull();
+        assertThat((String) parked.get("park_reason")).contains(reasonSays);
+        String parkedId = (String) parked.get("event_id");
+        List<OutboxEvent> others = delivery.outbox().stream().filter(e -> !e.id().equals(parkedId)).toList();
+        assertThat(others).extracting(OutboxEvent::jobId).contains(parking.before(), parking.behind());
+        assertDeliveredExactlyTheOutbox(others, delivery.received());
+        assertThat(app.count("SELECT COUNT(*) FROM job_events WHERE parked_at IS NOT NULL")).as("nothing else parked").isEqualTo(1);
+
+        await().atMost(CYCLES).untilAsserted(() -> {
+            Map<String, Object> ready = Json.read(Http.get(app.url("/observe/health/ready?data=true")).body());
+            assertThat(ready).containsEntry("status", "UP");
+            assertThat(ready.toString()).contains("events.parked=1");
+            assertThat(Http.get(app.url("/observe/metrics")).body()).containsPattern("(?m)^devana_events_parked 1\\.0$");
+        });
+        Map<String, Object> list = Json.read(Http.get(app.url("/api/events/parked")).body());
+        assertThat(list).containsEntry("total", 1);
+        assertThat(list.get("events").toString()).contains(parkedId, reasonSays);
+    }
+
+    /** Waits until every event but the parked ones was published and received (as {@link #awaitAllDelivered}). */
+    Delivery awaitAllButParkedDelivered() {
+        AtomicReference<Delivery> delivery = new AtomicReference<>();
+        await().atMost(CYCLES).until(() -> {
+            List<Delivered> got = List.copyOf(received);
+            List<OutboxEvent> outbox = outbox();
+            Set<String> parked = app.rows("SELECT event_id FROM job_events WHERE parked_at IS NOT NULL").stream()
+                    .map(row -> (String) row.get("event_id")).collect(Collectors.toSet());
+            Set<String> ids = got.stream().map(Delivered::id).collect(Collectors.toSet());
+            delivery.set(new Delivery(outbox, got));
+            return app.count("SELECT COUNT(*) FROM job_events WHERE published_at IS NULL AND parked_at IS NULL") == 0
+                    && outbox.stream().filter(event -> !parked.contains(event.id())).allMatch(event -> ids.contains(event.id()));
+        });
+        return delivery.get();
     }
 
     @Override

@@ -14,12 +14,15 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterEach;
@@ -95,14 +98,42 @@ class KafkaBusTest {
                 .allSatisfy((target, partitions) -> assertThat(partitions).containsOnly(partitions.get(0)));
     }
 
+    @Test
+    void parks_an_event_over_the_topics_size_limit_and_publishes_it_once_the_limit_is_raised_and_it_is_put_back() throws Exception {
+        String topic = "devana.jobs.small";
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1)
+                    .configs(Map.of("max.message.bytes", String.valueOf(EventScenario.REFUSED_ABOVE_BYTES))))).all().get();
+        }
+        consume(topic, 1);
+
+        EventScenario.Parking parking = scenario.driveParking("kafka:" + topic + "?brokers=" + kafka.bootstrapServers(), Map.of());
+
+        scenario.assertParkedAlone(parking, "RecordTooLargeException");
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.TOPIC, topic), List.of(
+                    new AlterConfigOp(new ConfigEntry("max.message.bytes", "1000000"), AlterConfigOp.OpType.SET)))).all().get();
+        }
+        EventScenario.Command republish = scenario.events("republish");
+        assertThat(republish.exitCode()).as(republish.err()).isZero();
+        assertThat(republish.out()).contains("1 parked event(s) put back in line");
+        EventScenario.Delivery delivery = scenario.awaitAllDelivered();
+        EventScenario.assertDeliveredExactlyTheOutbox(delivery.outbox(), delivery.received());
+        assertThat(scenario.app().count("SELECT COUNT(*) FROM job_events WHERE parked_at IS NOT NULL")).isZero();
+    }
+
     /** A plain Kafka consumer reading every partition of the topic from the beginning, in the background. */
     private void consume() {
+        consume(TOPIC, PARTITIONS);
+    }
+
+    private void consume(String topic, int partitionCount) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props);
-        List<TopicPartition> partitions = IntStream.range(0, PARTITIONS).mapToObj(p -> new TopicPartition(TOPIC, p)).toList();
+        List<TopicPartition> partitions = IntStream.range(0, partitionCount).mapToObj(p -> new TopicPartition(topic, p)).toList();
         consumer.assign(partitions);
         consumer.seekToBeginning(partitions);
         poller = new Thread(() -> {
