@@ -40,7 +40,14 @@ public final class BusRefusals {
             new Rule("Kafka", "org.apache.kafka.common.errors.RecordBatchTooLargeException", any()),
             // the broker's checks of the record itself (a compacted topic refuses a record without a key). Not
             // InvalidTopicException nor TopicAuthorizationException: they refuse every event, a setting to fix
-            new Rule("Kafka", "org.apache.kafka.common.InvalidRecordException", any()));
+            new Rule("Kafka", "org.apache.kafka.common.InvalidRecordException", any()),
+            // JMS: a message the provider cannot send as it is
+            new Rule("JMS", "jakarta.jms.MessageFormatException", any()),
+            // Artemis: a broker plugin's policy refusing this message (it throws before routing), which the client is
+            // told as ILLEGAL_STATE with the plugin's text. The client's own illegal states (AMQ219...) are not
+            // about the message; a full address, a lost connection, a missing permission are outages or settings.
+            new Rule("Artemis", "org.apache.activemq.artemis.api.core.ActiveMQIllegalStateException",
+                    message -> !message.startsWith("AMQ219")));
 
     private BusRefusals() {
     }

@@ -67,6 +67,22 @@ class JmsBusTest {
         });
     }
 
+    @Test
+    void parks_an_event_the_brokers_policy_refuses_and_publishes_the_others() throws Exception {
+        broker.close();
+        broker = new EmbeddedArtemis(brokerDir.resolve("refusing"), EventScenario.REFUSED_ABOVE_BYTES);
+        consumer.close();
+        consumer = new ActiveMQConnectionFactory(broker.url()).createConnection();
+        consumer.start();
+        String queue = "devana.jobs.small";
+        Session session = consumer.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        session.createConsumer(session.createQueue(queue)).setMessageListener(message -> scenario.received.add(delivered(message)));
+
+        EventScenario.Parking parking = scenario.driveParking("jms:queue:" + queue, broker.appSettings());
+
+        scenario.assertParkedAlone(parking, "policy: a message of");
+    }
+
     /** The message as text with its properties, and the name of its destination. */
     static Delivered delivered(Message message) {
         try {
