@@ -7,9 +7,14 @@ import devana.jobs.EmulatorExtension;
 import devana.jobs.Http;
 import devana.jobs.Json;
 import devana.jobs.RunningApp;
+import devana.jobs.config.Locations;
+import devana.jobs.events.EventsCommand;
 import devana.emulator.DevanaEmulator;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -62,10 +67,10 @@ final class EventScenario implements AutoCloseable {
      * returns its exit code and what it printed.
      */
     Command events(String... args) {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
-        int code = devana.jobs.events.EventsCommand.run(args, devana.jobs.config.Locations.properties(), appSettings,
-                new java.io.PrintStream(out, true), new java.io.PrintStream(err, true), java.time.Clock.systemUTC());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = EventsCommand.run(args, Locations.properties(), appSettings, new PrintStream(out, true),
+                new PrintStream(err, true), Clock.systemUTC());
         return new Command(code, out.toString(), err.toString());
     }
 

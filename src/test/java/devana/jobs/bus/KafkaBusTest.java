@@ -1,7 +1,11 @@
 package devana.jobs.bus;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import devana.jobs.Http;
+import devana.jobs.RunningApp;
+import devana.jobs.events.EventParking;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -120,6 +124,38 @@ class KafkaBusTest {
         EventScenario.Delivery delivery = scenario.awaitAllDelivered();
         EventScenario.assertDeliveredExactlyTheOutbox(delivery.outbox(), delivery.received());
         assertThat(scenario.app().count("SELECT COUNT(*) FROM job_events WHERE parked_at IS NOT NULL")).isZero();
+    }
+
+    @Test
+    void a_topic_that_refuses_every_event_gets_ten_parked_then_the_publisher_waits_as_in_an_outage() throws Exception {
+        String topic = "devana.jobs.tiny";
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1).configs(Map.of("max.message.bytes", "200")))).all().get();
+        }
+        consume(topic, 1);
+        int jobs = EventParking.MAX_PARKED_IN_A_ROW + 4;
+        for (int i = 0; i < jobs; i++) {
+            scenario.emulator.job().type("EXTRACTION").target("cm4docTiny" + i + scenario.run).status("PENDING").add();
+        }
+        RunningApp app = scenario.startApp("kafka:" + topic + "?brokers=" + kafka.bootstrapServers(),
+                Map.of("jobs.events.park-after-refusals", "1", "jobs.events.backoff-max", "1000"));
+        await().atMost(EventScenario.CYCLES).until(() -> app.count("SELECT COUNT(*) FROM job_events") == jobs
+                && app.count("SELECT COUNT(*) FROM job_events WHERE parked_at IS NOT NULL") == EventParking.MAX_PARKED_IN_A_ROW);
+        double failures = app.counter("devana.events.publish.failures");
+        await().atMost(EventScenario.CYCLES).until(() -> app.counter("devana.events.publish.failures") >= failures + 3);
+        assertThat(app.count("SELECT COUNT(*) FROM job_events WHERE parked_at IS NOT NULL"))
+                .as("no more parked: a bus refusing everything is a setting").isEqualTo(EventParking.MAX_PARKED_IN_A_ROW);
+        assertThat(app.count("SELECT COUNT(*) FROM job_events WHERE parked_at IS NULL AND refusals > 0")).isZero();
+        assertThat(Http.get(app.url("/observe/health/ready")).statusCode()).as("not ready while the bus refuses").isEqualTo(503);
+
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.TOPIC, topic), List.of(
+                    new AlterConfigOp(new ConfigEntry("max.message.bytes", "1000000"), AlterConfigOp.OpType.SET)))).all().get();
+        }
+        await().atMost(EventScenario.CYCLES).until(() -> scenario.received.size() == jobs - EventParking.MAX_PARKED_IN_A_ROW);
+        assertThat(scenario.events("republish").out()).contains(EventParking.MAX_PARKED_IN_A_ROW + " parked event(s) put back in line");
+        EventScenario.Delivery delivery = scenario.awaitAllDelivered();
+        EventScenario.assertDeliveredExactlyTheOutbox(delivery.outbox(), delivery.received());
     }
 
     /** A plain Kafka consumer reading every partition of the topic from the beginning, in the background. */
