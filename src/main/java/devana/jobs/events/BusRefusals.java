@@ -47,7 +47,12 @@ public final class BusRefusals {
             // told as ILLEGAL_STATE with the plugin's text. The client's own illegal states (AMQ219...) are not
             // about the message; a full address, a lost connection, a missing permission are outages or settings.
             new Rule("Artemis", "org.apache.activemq.artemis.api.core.ActiveMQIllegalStateException",
-                    message -> !message.startsWith("AMQ219")));
+                    message -> !message.startsWith("AMQ219")),
+            // NATS: over the server's max_payload (jnats checks before sending), or over a JetStream stream's
+            // max_msg_size (API error 10054). Not 10077 and the other "stream full" errors: they pass once consumed.
+            new Rule("NATS", "java.lang.IllegalArgumentException",
+                    message -> message.startsWith("Message payload size exceed server configuration")),
+            new Rule("NATS", "io.nats.client.JetStreamApiException", message -> message.contains("[10054]")));
 
     private BusRefusals() {
     }

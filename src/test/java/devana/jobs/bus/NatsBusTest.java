@@ -119,5 +119,40 @@ class NatsBusTest {
         StreamInfo info = management.getStreamInfo(stream);
         assertThat(info.getStreamState().getMsgCount()).as("every event stored once in the stream")
                 .isEqualTo(delivery.outbox().size());
+        assertThat(app.count("SELECT COUNT(*) FROM job_events WHERE parked_at IS NOT NULL OR refusals > 0"))
+                .as("no stream is an outage, not a refusal").isZero();
+    }
+
+    @Test
+    void an_event_over_the_servers_max_payload_is_parked_and_the_others_published(@TempDir Path serverDir) throws Exception {
+        try (OwnBroker server = OwnBroker.start("nats-server", "-c",
+                port -> "host: " + Service.HOST + "\nport: " + port + "\nmax_payload: " + EventScenario.REFUSED_ABOVE_BYTES + "\n",
+                serverDir);
+             Connection own = Nats.connect("nats://" + Service.HOST + ":" + server.port())) {
+            String prefix = "devana.test." + scenario.run + ".capped";
+            own.createDispatcher(this::record).subscribe(prefix + ".>");
+            own.flush(java.time.Duration.ofSeconds(5));
+
+            EventScenario.Parking parking = scenario.driveParking(
+                    "nats:" + prefix + ".${header.jobType}?servers=" + Service.HOST + ":" + server.port(), Map.of());
+
+            scenario.assertParkedAlone(parking, "Message payload size exceed server configuration");
+            scenario.stopApp();
+        }
+    }
+
+    @Test
+    void with_jetstream_an_event_over_the_streams_message_size_is_parked_and_the_others_stored() throws Exception {
+        String prefix = "devana.test." + scenario.run + ".small";
+        stream = "devana-test-small-" + scenario.run;
+        consumer.jetStreamManagement().addStream(StreamConfiguration.builder().name(stream).subjects(prefix + ".>")
+                .storageType(StorageType.Memory).maximumMessageSize(EventScenario.REFUSED_ABOVE_BYTES).build());
+        consumer.jetStream().subscribe(prefix + ".>", consumer.createDispatcher(), this::record, true,
+                PushSubscribeOptions.builder().ordered(true).build());
+
+        EventScenario.Parking parking = scenario.driveParking(
+                "nats:" + prefix + ".${header.jobType}?" + servers() + "&jetstreamEnabled=true", Map.of());
+
+        scenario.assertParkedAlone(parking, "message size exceeds maximum allowed [10054]");
     }
 }
