@@ -17,11 +17,11 @@ import java.util.function.Predicate;
  */
 public final class BusRefusals {
 
-    /** One kind of refusal: the exception class (by name: a client library may be absent) and what its message says. */
-    private record Rule(String bus, String exceptionClass, Predicate<String> message) {
+    /** One kind of refusal: the exception class (by name: a client library may be absent) and what else it must say. */
+    private record Rule(String bus, String exceptionClass, Predicate<Throwable> says) {
 
         boolean matches(Throwable cause) {
-            return named(cause.getClass(), exceptionClass) && message.test(cause.getMessage() == null ? "" : cause.getMessage());
+            return named(cause.getClass(), exceptionClass) && says.test(cause);
         }
 
         private static boolean named(Class<?> type, String name) {
@@ -34,25 +34,37 @@ public final class BusRefusals {
         }
     }
 
+    private static final String KAFKA = "Kafka";
+    private static final String ARTEMIS = "Artemis";
+    private static final String NATS = "NATS";
+    private static final String MQTT = "MQTT";
+    private static final String PAHO = "org.eclipse.paho.mqttv5.common.MqttException";
+
     private static final List<Rule> RULES = List.of(
             // the record is over the producer's max.request.size, or the broker's message.max.bytes for the topic
-            new Rule("Kafka", "org.apache.kafka.common.errors.RecordTooLargeException", any()),
-            new Rule("Kafka", "org.apache.kafka.common.errors.RecordBatchTooLargeException", any()),
+            new Rule(KAFKA, "org.apache.kafka.common.errors.RecordTooLargeException", any()),
+            new Rule(KAFKA, "org.apache.kafka.common.errors.RecordBatchTooLargeException", any()),
             // the broker's checks of the record itself (a compacted topic refuses a record without a key). Not
             // InvalidTopicException nor TopicAuthorizationException: they refuse every event, a setting to fix
-            new Rule("Kafka", "org.apache.kafka.common.InvalidRecordException", any()),
+            new Rule(KAFKA, "org.apache.kafka.common.InvalidRecordException", any()),
             // JMS: a message the provider cannot send as it is
             new Rule("JMS", "jakarta.jms.MessageFormatException", any()),
             // Artemis: a broker plugin's policy refusing this message (it throws before routing), which the client is
             // told as ILLEGAL_STATE with the plugin's text. The client's own illegal states (AMQ219...) are not
             // about the message; a full address, a lost connection, a missing permission are outages or settings.
-            new Rule("Artemis", "org.apache.activemq.artemis.api.core.ActiveMQIllegalStateException",
-                    message -> !message.startsWith("AMQ219")),
+            new Rule(ARTEMIS, "org.apache.activemq.artemis.api.core.ActiveMQIllegalStateException",
+                    message(text -> !text.startsWith("AMQ219"))),
             // NATS: over the server's max_payload (jnats checks before sending), or over a JetStream stream's
             // max_msg_size (API error 10054). Not 10077 and the other "stream full" errors: they pass once consumed.
-            new Rule("NATS", "java.lang.IllegalArgumentException",
-                    message -> message.startsWith("Message payload size exceed server configuration")),
-            new Rule("NATS", "io.nats.client.JetStreamApiException", message -> message.contains("[10054]")));
+            new Rule(NATS, "java.lang.IllegalArgumentException",
+                    message(text -> text.startsWith("Message payload size exceed server configuration"))),
+            new Rule(NATS, "io.nats.client.JetStreamApiException", message(text -> text.contains("[10054]"))),
+            // MQTT 5 (Paho): the broker's "packet too large" (0x95), as a DISCONNECT (over its maximum packet size) or
+            // as a PUBACK reason code that Paho 1.2 cannot read (50001, "Invalid Return code"); and the PUBACK
+            // refusals of this message, 0x83 (implementation specific: a policy) and 0x99 (payload format invalid).
+            // Not 0x87 (not authorized) nor 0x97 (quota exceeded): a setting, and a wait.
+            new Rule(MQTT, PAHO, message(text -> text.contains("Disconnect RC: 149"))),
+            new Rule(MQTT, PAHO, reasonCode(50001, 0x83, 0x99)));
 
     private BusRefusals() {
     }
@@ -69,7 +81,19 @@ public final class BusRefusals {
         return Optional.empty();
     }
 
-    private static Predicate<String> any() {
-        return message -> true;
+    private static Predicate<Throwable> any() {
+        return cause -> true;
+    }
+
+    private static Predicate<Throwable> message(Predicate<String> text) {
+        return cause -> text.test(cause.getMessage() == null ? "" : cause.getMessage());
+    }
+
+    /** A Paho MqttException's reason code among these (the class is checked by name first). */
+    private static Predicate<Throwable> reasonCode(int... codes) {
+        return cause -> {
+            int code = ((org.eclipse.paho.mqttv5.common.MqttException) cause).getReasonCode();
+            return java.util.Arrays.stream(codes).anyMatch(c -> c == code);
+        };
     }
 }

@@ -19,6 +19,8 @@ import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** MQTT 5 through camel-paho-mqtt5 and Mosquitto: one topic per job type, QoS 1. */
@@ -95,6 +97,35 @@ class MqttBusTest {
             assertThat(d.destination()).isEqualTo(prefix + "/OTHER");
             assertThat(d.jobType()).as("the event keeps the type the API sent").isEqualTo("OCR/#");
         });
+    }
+
+    /**
+     * Mosquitto's two size limits, each on a broker of its own: over max_packet_size it disconnects the client
+     * (DISCONNECT 0x95), over message_size_limit it answers PUBACK 0x95; both are the same refusal for good.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"max_packet_size", "message_size_limit"})
+    void parks_an_event_over_the_brokers_size_limit_and_publishes_the_others(String limit, @TempDir Path brokerDir) throws Exception {
+        try (OwnBroker broker = OwnBroker.start("mosquitto", "-c", port -> "listener " + port + " " + Service.HOST
+                + "\nallow_anonymous true\n" + limit + " " + EventScenario.REFUSED_ABOVE_BYTES + "\n", brokerDir)) {
+            MqttClient own = new MqttClient("tcp://" + Service.HOST + ":" + broker.port(), "devana-jobs-test-own-" + scenario.run,
+                    new MemoryPersistence());
+            own.connect();
+            try {
+                String prefix = "devana-test-" + scenario.run + "/capped";
+                own.setCallback(new Collector(scenario));
+                own.subscribe(prefix + "/#", 1);
+
+                EventScenario.Parking parking = scenario.driveParking("paho-mqtt5:" + prefix + "/${header.jobType}?brokerUrl=tcp://"
+                        + Service.HOST + ":" + broker.port() + "&qos=1", Map.of());
+
+                scenario.assertParkedAlone(parking, "MQTT");
+                scenario.stopApp();
+            } finally {
+                own.disconnect();
+                own.close();
+            }
+        }
     }
 
     /** Records each message with its QoS, its Content Type and its User Properties as headers. */
