@@ -64,7 +64,13 @@ public final class BusRefusals {
             // refusals of this message, 0x83 (implementation specific: a policy) and 0x99 (payload format invalid).
             // Not 0x87 (not authorized) nor 0x97 (quota exceeded): a setting, and a wait.
             new Rule(MQTT, PAHO, message(text -> text.contains("Disconnect RC: 149"))),
-            new Rule(MQTT, PAHO, reasonCode(50001, 0x83, 0x99)));
+            new Rule(MQTT, PAHO, reasonCode(50001, 0x83, 0x99)),
+            // RabbitMQ: over the broker's max_message_size it closes the channel, 406 PRECONDITION_FAILED "message size
+            // ... is larger than configured max size" (publisher confirms on, as the setup in docs/operations.md has).
+            // Not a nack (a queue full with reject-publish: it passes once consumed), nor other 406s (a declaration
+            // that does not match: every event's), nor a lost or refused connection.
+            new Rule("RabbitMQ", "com.rabbitmq.client.ShutdownSignalException", message(text -> text.contains("reply-code=406")
+                    && text.contains("larger than configured max size"))));
 
     private BusRefusals() {
     }

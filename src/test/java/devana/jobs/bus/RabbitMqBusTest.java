@@ -133,6 +133,28 @@ class RabbitMqBusTest {
         channel.close();
     }
 
+    @Test
+    void parks_an_event_over_the_brokers_max_message_size_and_publishes_the_others() throws Exception {
+        try (OwnBroker broker = OwnBroker.rabbitmq("max_message_size = " + EventScenario.REFUSED_ABOVE_BYTES + "\n")) {
+            ConnectionFactory factory = new ConnectionFactory();
+            factory.setUri(amqpUri(broker.port()));
+            try (Connection own = factory.newConnection("devana-jobs-test-own")) {
+                Channel channel = own.createChannel();
+                channel.exchangeDeclare(exchange, "topic", true);
+                String everything = channel.queueDeclare().getQueue();
+                channel.queueBind(everything, exchange, "#");
+                channel.basicConsume(everything, true, (tag, message) -> scenario.received.add(Delivered.of(
+                        new String(message.getBody(), StandardCharsets.UTF_8), message.getEnvelope().getRoutingKey(),
+                        headersOf(message.getProperties()), null)), tag -> { });
+
+                EventScenario.Parking parking = scenario.driveParking(eventsUri(exchange), rabbitSettings(broker.port()));
+
+                scenario.assertParkedAlone(parking, "larger than configured max size");
+                scenario.stopApp();
+            }
+        }
+    }
+
     static Map<String, String> headersOf(AMQP.BasicProperties properties) {
         Map<String, String> headers = new LinkedHashMap<>();
         if (properties.getHeaders() != null) {
