@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * refusals are outages) until a look ends well again.
  *
  * <p>Sets the headers the route's log line reads: {@code publishFailure} ({@code outage}, {@code refused} or
- * {@code parked}), {@code publishRefusals}, {@code publishRefusalReason} and {@code publishPauseMillis}.
+ * {@code parked}), {@code publishRefusals}, {@code publishRefusalReason}, {@code publishPauseMillis} and
+ * {@code publishParkedInARow} (the most parked in a row).
  */
 public final class EventParking {
 
@@ -85,6 +86,7 @@ public final class EventParking {
         exchange.getMessage().setHeader("publishRefusals", counted == null ? 0 : counted.refusals());
         exchange.getMessage().setHeader("publishRefusalReason", refusal.orElse(null));
         exchange.getMessage().setHeader("publishPauseMillis", pause);
+        exchange.getMessage().setHeader("publishParkedInARow", MAX_PARKED_IN_A_ROW);
     }
 
     /** A look at the outbox ended well (every event it read was taken): the next failure waits the shortest pause. */

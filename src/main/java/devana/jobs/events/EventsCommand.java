@@ -19,7 +19,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
-import javax.sql.DataSource;
 import org.apache.camel.CamelContext;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.logging.log4j.Level;
@@ -111,8 +110,12 @@ public final class EventsCommand implements Callable<Integer> {
             }
         }
 
-        /** Runs {@code work} in one transaction on the database of jobs.db.*: OK, or FAILED saying why. */
-        int inDatabase(String command, Work work) {
+        /**
+         * Runs {@code work} on the database of jobs.db.*, for the account asked for ({@code asked}: one of
+         * devana.accounts, or null for all): OK, USAGE saying why the settings or the account were refused, or FAILED
+         * saying why the database did not answer.
+         */
+        int inDatabase(String command, String asked, Work work) {
             Settings settings;
             try {
                 settings = settings();
@@ -120,8 +123,14 @@ public final class EventsCommand implements Callable<Integer> {
                 err.println(command + ": " + OneLine.printable(e.getMessage(), 1000));
                 return USAGE;
             }
-            try (HikariDataSource dataSource = JobsConfiguration.database(settings)) {
-                return work.run(settings, dataSource);
+            List<String> accounts = settings.accounts().stream().map(AccountSettings::name).toList();
+            if (asked != null && !accounts.contains(asked)) {
+                err.println(command + ": --account must be one of " + String.join(", ", accounts));
+                return USAGE;
+            }
+            try (HikariDataSource dataSource = JobsConfiguration.database(settings);
+                 Connection connection = dataSource.getConnection()) {
+                return work.run(connection, asked);
             } catch (SQLException | RuntimeException e) {
                 err.println(command + ": the database " + settings.dbUrlForDisplay() + " did not answer: " + OneLine.of(e));
                 return FAILED;
@@ -131,7 +140,7 @@ public final class EventsCommand implements Callable<Integer> {
 
     @FunctionalInterface
     private interface Work {
-        int run(Settings settings, DataSource dataSource) throws SQLException;
+        int run(Connection connection, String account) throws SQLException;
     }
 
     @Command(name = "parked", synopsisHeading = "usage: ", sortOptions = false,
@@ -160,21 +169,15 @@ public final class EventsCommand implements Callable<Integer> {
                 context.err.println("events parked: --limit must be 1 to 10000");
                 return USAGE;
             }
-            return context.inDatabase("events parked", (settings, dataSource) -> {
-                String whose = checkedAccount(context, "events parked", settings, account);
-                if (whose == null && account != null) {
-                    return USAGE;
+            return context.inDatabase("events parked", account, (connection, whose) -> {
+                long total = ParkedEvents.count(connection, whose);
+                for (ParkedEvents.Parked event : ParkedEvents.list(connection, whose, limit)) {
+                    context.out.println(String.join("  ", String.valueOf(event.seq()), event.eventId(),
+                            shown(event.account()), shown(event.eventType()), shown(event.jobType()), shown(event.jobId()),
+                            event.refusals() + " refusals", String.valueOf(event.parkedAt()), shown(event.reason())));
                 }
-                try (Connection connection = dataSource.getConnection()) {
-                    long total = ParkedEvents.count(connection, whose);
-                    for (ParkedEvents.Parked event : ParkedEvents.list(connection, whose, limit)) {
-                        context.out.println(String.join("  ", String.valueOf(event.seq()), event.eventId(),
-                                shown(event.account()), shown(event.eventType()), shown(event.jobType()), shown(event.jobId()),
-                                event.refusals() + " refusals", String.valueOf(event.parkedAt()), shown(event.reason())));
-                    }
-                    context.err.println("events parked: " + total + " parked event(s)" + (total > limit ? ", the first "
-                            + limit + " shown" : "") + (total > 0 ? "; 'events republish' puts them back in line" : ""));
-                }
+                context.err.println("events parked: " + total + " parked event(s)" + (total > limit ? ", the first "
+                        + limit + " shown" : "") + (total > 0 ? "; 'events republish' puts them back in line" : ""));
                 return OK;
             });
         }
@@ -206,11 +209,8 @@ public final class EventsCommand implements Callable<Integer> {
                     return USAGE;
                 }
             }
-            return context.inDatabase("events republish", (settings, dataSource) -> {
-                int back;
-                try (Connection connection = dataSource.getConnection()) {
-                    back = ParkedEvents.republish(connection, ids);
-                }
+            return context.inDatabase("events republish", null, (connection, all) -> {
+                int back = ParkedEvents.republish(connection, ids);
                 context.out.println("events republish: " + back + " parked event(s) put back in line"
                         + (ids.isEmpty() || back == ids.size() ? "" : " (" + (ids.size() - back) + " of the ids given are not parked)"));
                 return OK;
@@ -259,36 +259,15 @@ public final class EventsCommand implements Callable<Integer> {
                 context.err.println("events backfill: --since must be before --until (" + to + ")");
                 return USAGE;
             }
-            return context.inDatabase("events backfill", (settings, dataSource) -> {
-                String whose = checkedAccount(context, "events backfill", settings, account);
-                if (whose == null && account != null) {
-                    return USAGE;
-                }
-                int back;
-                Instant oldest;
-                try (Connection connection = dataSource.getConnection()) {
-                    back = ParkedEvents.backfill(connection, from, to, whose);
-                    oldest = ParkedEvents.oldest(connection);
-                }
+            return context.inDatabase("events backfill", account, (connection, whose) -> {
+                int back = ParkedEvents.backfill(connection, from, to, whose);
+                Instant oldest = ParkedEvents.oldest(connection);
                 context.out.println("events backfill: " + back + " event(s) written from " + from + " to " + to
                         + (whose == null ? "" : " of account " + whose) + " put back in line; the outbox holds events since "
                         + (oldest == null ? "(none)" : oldest.toString()));
                 return OK;
             });
         }
-    }
-
-    /** The account asked for when it is one of devana.accounts (null for none asked); a name none of ours is said and null. */
-    private static String checkedAccount(Context context, String command, Settings settings, String asked) {
-        if (asked == null) {
-            return null;
-        }
-        List<String> names = settings.accounts().stream().map(AccountSettings::name).toList();
-        if (!names.contains(asked)) {
-            context.err.println(command + ": --account must be one of " + String.join(", ", names));
-            return null;
-        }
-        return asked;
     }
 
     private static String shown(String text) {

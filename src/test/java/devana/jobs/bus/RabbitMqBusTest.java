@@ -9,6 +9,7 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import devana.jobs.RunningApp;
 import devana.jobs.services.Service;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -78,9 +79,7 @@ class RabbitMqBusTest {
         channel.queueBind(everything, exchange, "#");
         String extractionsOnly = channel.queueDeclare().getQueue();
         channel.queueBind(extractionsOnly, exchange, "EXTRACTION.#");
-        channel.basicConsume(everything, true, (tag, message) -> scenario.received.add(Delivered.of(
-                new String(message.getBody(), StandardCharsets.UTF_8), message.getEnvelope().getRoutingKey(),
-                headersOf(message.getProperties()), null)), tag -> { });
+        collect(channel, everything);
 
         scenario.drive(eventsUri(exchange), rabbitSettings(Service.RABBITMQ.port()));
         EventScenario.Delivery delivery = scenario.awaitAllDelivered();
@@ -114,9 +113,7 @@ class RabbitMqBusTest {
         channel.exchangeDeclare(exchange, "topic", true);
         String everything = channel.queueDeclare().getQueue();
         channel.queueBind(everything, exchange, "#");
-        channel.basicConsume(everything, true, (tag, message) -> scenario.received.add(Delivered.of(
-                new String(message.getBody(), StandardCharsets.UTF_8), message.getEnvelope().getRoutingKey(),
-                headersOf(message.getProperties()), null)), tag -> { });
+        collect(channel, everything);
         scenario.addJobs();
         RunningApp refused = scenario.startApp(eventsUri(exchange), rabbitSettings(EmbeddedArtemis.freePort()));
         await().atMost(EventScenario.CYCLES).until(() -> refused.count("SELECT COUNT(*) FROM job_events") >= 3
@@ -143,9 +140,7 @@ class RabbitMqBusTest {
                 channel.exchangeDeclare(exchange, "topic", true);
                 String everything = channel.queueDeclare().getQueue();
                 channel.queueBind(everything, exchange, "#");
-                channel.basicConsume(everything, true, (tag, message) -> scenario.received.add(Delivered.of(
-                        new String(message.getBody(), StandardCharsets.UTF_8), message.getEnvelope().getRoutingKey(),
-                        headersOf(message.getProperties()), null)), tag -> { });
+                collect(channel, everything);
 
                 EventScenario.Parking parking = scenario.driveParking(eventsUri(exchange), rabbitSettings(broker.port()));
 
@@ -153,6 +148,13 @@ class RabbitMqBusTest {
                 scenario.stopApp();
             }
         }
+    }
+
+    /** Every message of the queue goes to the scenario's received list, with its routing key and headers. */
+    private void collect(Channel channel, String queue) throws IOException {
+        channel.basicConsume(queue, true, (tag, message) -> scenario.received.add(Delivered.of(
+                new String(message.getBody(), StandardCharsets.UTF_8), message.getEnvelope().getRoutingKey(),
+                headersOf(message.getProperties()), null)), tag -> { });
     }
 
     static Map<String, String> headersOf(AMQP.BasicProperties properties) {
