@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 class EventsCommandTest extends AppOnEmulatorTest {
 
     private static final Duration CYCLES = Duration.ofSeconds(20);
+    private static final String UUID_NOT_PARKED = "6f1c2a4e-0b7d-4c59-9a43-2d8e7f1b3c05";
 
     @Test
     void backfill_publishes_the_events_of_the_range_again_with_their_ids_and_only_those() throws Exception {
@@ -73,8 +74,18 @@ class EventsCommandTest extends AppOnEmulatorTest {
                 .contains("--account must be one of default");
         assertThat(events("republish", "--id", "'; DROP TABLE job_events; --").err()).contains("--id must be an event id");
         assertThat(events("parked", "--limit", "0").err()).contains("--limit must be 1 to 10000");
+        assertThat(events("backfill", "--since", "2026-12-04T10:00:00Z", "--until", "+1000000000-12-31T23:59:59Z").err())
+                .contains("must be from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z");
+        assertThat(events("republish", "--id", UUID_NOT_PARKED, "--id", UUID_NOT_PARKED).out())
+                .contains("0 parked event(s) put back in line (1 of the ids given are not parked)");
+        Result terminalEscape = events("parked", "--limit", "\u001b]0;owned\u0007");
+        assertThat(terminalEscape.err()).contains("--limit: '").doesNotContain("\u001b", "\u0007");
+        Result unknownOption = events("backfill", "--since=-\u001b[31mx");
+        assertThat(unknownOption.err()).doesNotContain("\u001b");
         for (String[] args : List.of(new String[0], new String[] {"backfill", "--since", "yesterday"},
-                new String[] {"republish", "--id", "x"}, new String[] {"parked", "--limit", "0"})) {
+                new String[] {"republish", "--id", "x"}, new String[] {"parked", "--limit", "0"},
+                new String[] {"parked", "--limit", "\u001b]0;owned\u0007"},
+                new String[] {"backfill", "--since", "2026-12-04T10:00:00Z", "--until", "+1000000000-12-31T23:59:59Z"})) {
             assertThat(events(args).code()).as(String.join(" ", args)).isEqualTo(EventsCommand.USAGE);
         }
     }

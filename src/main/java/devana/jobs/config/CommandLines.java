@@ -54,9 +54,11 @@ public final class CommandLines {
             }
             if (e.getCause() instanceof CommandLine.TypeConversionException conversion
                     && e.getArgSpec() instanceof CommandLine.Model.OptionSpec option) {
-                return option.longestName() + " must be " + conversion.getMessage();
+                // ours say what a value must be ("a duration like 90s"); picocli's own say what it was ("'x' is not an int")
+                String message = String.valueOf(conversion.getMessage());
+                return option.longestName() + (message.startsWith("'") ? ": " : " must be ") + OneLine.printable(message, 200);
             }
-            return e.getMessage();
+            return OneLine.printable(e.getMessage(), 200);
         }
     }
 }

@@ -1,9 +1,13 @@
 package devana.jobs.events;
 
 import devana.jobs.text.OneLine;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.eclipse.paho.mqttv5.common.MqttException;
 
 /**
  * Tells a bus's refusal of one event that no retry can fix (the event is too large for it, or its policy refuses
@@ -39,6 +43,7 @@ public final class BusRefusals {
     private static final String NATS = "NATS";
     private static final String MQTT = "MQTT";
     private static final String PAHO = "org.eclipse.paho.mqttv5.common.MqttException";
+    private static final Pattern DISCONNECT_RC = Pattern.compile("Disconnect RC: ([0-9]{1,3})");
 
     private static final List<Rule> RULES = List.of(
             // the record is over the producer's max.request.size, or the broker's message.max.bytes for the topic
@@ -50,10 +55,11 @@ public final class BusRefusals {
             // JMS: a message the provider cannot send as it is
             new Rule("JMS", "jakarta.jms.MessageFormatException", any()),
             // Artemis: a broker plugin's policy refusing this message (it throws before routing), which the client is
-            // told as ILLEGAL_STATE with the plugin's text. The client's own illegal states (AMQ219...) are not
-            // about the message; a full address, a lost connection, a missing permission are outages or settings.
+            // told as ILLEGAL_STATE with the plugin's text. Artemis's own illegal states (AMQ219... of the client,
+            // AMQ229... of the broker) are about their state, not the message; a full address, a lost connection, a
+            // missing permission are outages or settings.
             new Rule(ARTEMIS, "org.apache.activemq.artemis.api.core.ActiveMQIllegalStateException",
-                    message(text -> !text.startsWith("AMQ219"))),
+                    message(text -> !text.isBlank() && !text.startsWith("AMQ"))),
             // NATS: over the server's max_payload (jnats checks before sending), or over a JetStream stream's
             // max_msg_size (API error 10054). Not 10077 and the other "stream full" errors: they pass once consumed.
             new Rule(NATS, "java.lang.IllegalArgumentException",
@@ -63,7 +69,7 @@ public final class BusRefusals {
             // as a PUBACK reason code that Paho 1.2 cannot read (50001, "Invalid Return code"); and the PUBACK
             // refusals of this message, 0x83 (implementation specific: a policy) and 0x99 (payload format invalid).
             // Not 0x87 (not authorized) nor 0x97 (quota exceeded): a setting, and a wait.
-            new Rule(MQTT, PAHO, message(text -> text.contains("Disconnect RC: 149"))),
+            new Rule(MQTT, PAHO, disconnectedWith(0x95)),
             new Rule(MQTT, PAHO, reasonCode(50001, 0x83, 0x99)),
             // RabbitMQ: over the broker's max_message_size it closes the channel, 406 PRECONDITION_FAILED "message size
             // ... is larger than configured max size" (publisher confirms on, as the setup in docs/operations.md has).
@@ -95,11 +101,25 @@ public final class BusRefusals {
         return cause -> text.test(cause.getMessage() == null ? "" : cause.getMessage());
     }
 
+    /**
+     * Paho's "the server disconnected the client" (32204) whose DISCONNECT reason code, the first "Disconnect RC: n" of
+     * the message (the broker's own reason text may follow), is {@code code}.
+     */
+    private static Predicate<Throwable> disconnectedWith(int code) {
+        return cause -> {
+            if (((MqttException) cause).getReasonCode() != 32204) {
+                return false;
+            }
+            Matcher rc = DISCONNECT_RC.matcher(String.valueOf(cause.getMessage()));
+            return rc.find() && rc.group(1).equals(String.valueOf(code));
+        };
+    }
+
     /** A Paho MqttException's reason code among these (the class is checked by name first). */
     private static Predicate<Throwable> reasonCode(int... codes) {
         return cause -> {
-            int code = ((org.eclipse.paho.mqttv5.common.MqttException) cause).getReasonCode();
-            return java.util.Arrays.stream(codes).anyMatch(c -> c == code);
+            int code = ((MqttException) cause).getReasonCode();
+            return Arrays.stream(codes).anyMatch(c -> c == code);
         };
     }
 }

@@ -15,8 +15,8 @@ import org.slf4j.LoggerFactory;
  * refusal of one event that no retry can fix (BusRefusals) is counted on that event; at the
  * {@code parkAfter}-th the event is parked, and the publisher goes on at once with the events behind it. A bus that
  * refuses every event for good is a setting (a permission, a limit set too low), not one event: after
- * {@value #MAX_PARKED_IN_A_ROW} parked in a row with no look ending well between them, nothing more is parked (the
- * refusals are outages) until a look ends well again.
+ * {@value #MAX_PARKED_IN_A_ROW} parked in a row with no event taken by the bus between them, nothing more is parked
+ * (the refusals are outages) until the bus takes one again.
  *
  * <p>Sets the headers the route's log line reads: {@code publishFailure} ({@code outage}, {@code refused} or
  * {@code parked}), {@code publishRefusals}, {@code publishRefusalReason}, {@code publishPauseMillis} and
@@ -30,7 +30,7 @@ public final class EventParking {
     /** Refused for good, but too many were parked in a row: the publisher waits, as in an outage. */
     public static final String REFUSING_ALL = "refusing-all";
 
-    /** Events parked in a row, with no look of the publisher ending well between them, before parking stops. */
+    /** Events parked in a row, with no event taken by the bus between them, before parking stops. */
     public static final int MAX_PARKED_IN_A_ROW = 10;
 
     private static final Logger LOG = LoggerFactory.getLogger("devana.jobs.publish");
@@ -54,6 +54,10 @@ public final class EventParking {
         Long seq = exchange.getProperty("eventSeq", Long.class);
         Optional<String> refusal = BusRefusals.permanent(failure);
         ParkedEvents.Refusal counted = null;
+        // the bus took events since the last failure: an earlier batch of this look, or events of this batch before it
+        if (index(exchange, Exchange.LOOP_INDEX) > 0 || index(exchange, Exchange.SPLIT_INDEX) > 0) {
+            parkedInARow = 0;
+        }
         boolean refusingAll = refusal.isPresent() && parkedInARow >= MAX_PARKED_IN_A_ROW;
         if (seq != null && refusal.isPresent() && !refusingAll) {
             try {
@@ -87,6 +91,11 @@ public final class EventParking {
         exchange.getMessage().setHeader("publishRefusalReason", refusal.orElse(null));
         exchange.getMessage().setHeader("publishPauseMillis", pause);
         exchange.getMessage().setHeader("publishParkedInARow", MAX_PARKED_IN_A_ROW);
+    }
+
+    private static int index(Exchange exchange, String property) {
+        Integer index = exchange.getProperty(property, Integer.class);
+        return index == null ? 0 : index;
     }
 
     /** A look at the outbox ended well (every event it read was taken): the next failure waits the shortest pause. */

@@ -14,6 +14,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -29,8 +30,8 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code events parked | republish | backfill}: what an operator does with the outbox (jobs.db.*, as the app reads
- * it), whether the app runs or not; a running publisher (any instance's) sends what was put back in line at its next
- * look. The commands change rows of job_events only (ParkedEvents), never send anything themselves.
+ * it): on PostgreSQL whether the app runs or not, on the embedded H2 (one process's file) with the app stopped. A
+ * running publisher (any instance's) sends what was put back in line at its next look. The commands change rows of job_events only (ParkedEvents), never send anything themselves.
  */
 @Command(name = "events", synopsisHeading = "usage: ", commandListHeading = "commands:%n",
         description = "the outbox's events in the database of jobs.db.*: lists those the bus refused for good (parked),"
@@ -43,6 +44,12 @@ public final class EventsCommand implements Callable<Integer> {
     public static final int OK = 0;
     public static final int FAILED = 1;
     public static final int USAGE = 2;
+
+    /** The most --id one republish takes (each is a bind parameter). */
+    private static final int MAX_IDS = 1000;
+    /** The instants a backfill takes: what both databases keep in a TIMESTAMP WITH TIME ZONE. */
+    private static final Instant EARLIEST = Instant.parse("1970-01-01T00:00:00Z");
+    private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59Z");
 
     private static final Pattern EVENT_ID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
 
@@ -132,7 +139,10 @@ public final class EventsCommand implements Callable<Integer> {
                  Connection connection = dataSource.getConnection()) {
                 return work.run(connection, asked);
             } catch (SQLException | RuntimeException e) {
-                err.println(command + ": the database " + settings.dbUrlForDisplay() + " did not answer: " + OneLine.of(e));
+                String why = OneLine.of(e);
+                err.println(command + ": the database " + settings.dbUrlForDisplay() + " did not answer: " + why
+                        + (why.contains("file is locked") ? " (the embedded H2 is the running app's alone: stop it first,"
+                        + " or run this command where the app runs on PostgreSQL)" : ""));
                 return FAILED;
             }
         }
@@ -202,6 +212,11 @@ public final class EventsCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
+            if (ids.size() > MAX_IDS) {
+                context.err.println("events republish: at most " + MAX_IDS + " --id at once (none: every parked event)");
+                return USAGE;
+            }
+            ids = List.copyOf(new LinkedHashSet<>(ids));
             for (String id : ids) {
                 if (!EVENT_ID.matcher(id).matches()) {
                     context.err.println("events republish: --id must be an event id (a UUID, as 'events parked' shows), got '"
@@ -253,6 +268,10 @@ public final class EventsCommand implements Callable<Integer> {
                 to = until == null ? context.clock.instant() : Instant.parse(until);
             } catch (DateTimeParseException e) {
                 context.err.println("events backfill: --since and --until must be ISO-8601 instants, e.g. 2026-12-04T08:00:00Z");
+                return USAGE;
+            }
+            if (from.isBefore(EARLIEST) || to.isAfter(LATEST)) {
+                context.err.println("events backfill: --since and --until must be from " + EARLIEST + " to " + LATEST);
                 return USAGE;
             }
             if (!from.isBefore(to)) {
