@@ -196,6 +196,9 @@
       setNumber("count-completions", stats.completions);
       setNumber("count-retries", stats.retries_total);
       setNumber("count-events", stats.events_pending);
+      setNumber("count-events-parked", stats.events_parked);
+      // refused by the bus for good: shown as an error until an operator re-publishes them (docs/operations.md)
+      byId("parked-tile").className = stats.events_parked > 0 ? "count error" : "count";
       renderTypes(stats.by_type);
       var active = answers[1].body.data.concat(answers[2].body.data);
       byId("active-count").textContent = (stats.in_progress || 0) + " running, " + (stats.pending || 0) + " queued";

@@ -79,6 +79,7 @@ class DashboardBrowserTest {
         assertThat(text("count-in_progress")).isEqualTo("1");
         assertThat(text("count-done")).isEqualTo("2");
         assertThat(text("count-error")).isEqualTo("1");
+        assertThat(text("count-events-parked")).as("the stats' events_parked").isEqualTo("0");
         assertThat(browser.evaluate("document.querySelector('#types li[data-type=\"EMBEDDING\"] .count-of-type').textContent"))
                 .isEqualTo("2");
         assertThat(barWidth(running)).isEqualTo("30%");
