@@ -182,7 +182,7 @@ public final class EventsCommand implements Callable<Integer> {
             return context.inDatabase("events parked", account, (connection, whose) -> {
                 long total = ParkedEvents.count(connection, whose);
                 for (ParkedEvents.Parked event : ParkedEvents.list(connection, whose, limit)) {
-                    context.out.println(String.join("  ", String.valueOf(event.seq()), event.eventId(),
+                    context.out.println(String.join("  ", String.valueOf(event.seq()), shown(event.eventId()),
                             shown(event.account()), shown(event.eventType()), shown(event.jobType()), shown(event.jobId()),
                             event.refusals() + " refusals", String.valueOf(event.parkedAt()), shown(event.reason())));
                 }

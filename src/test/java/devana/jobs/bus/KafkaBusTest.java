@@ -114,6 +114,10 @@ class KafkaBusTest {
         EventScenario.Parking parking = scenario.driveParking("kafka:" + topic + "?brokers=" + kafka.bootstrapServers(), Map.of());
 
         scenario.assertParkedAlone(parking, "RecordTooLargeException");
+        EventScenario.Command parked = scenario.events("parked");
+        String parkedId = (String) scenario.app().rows("SELECT event_id FROM job_events WHERE parked_at IS NOT NULL").get(0).get("event_id");
+        assertThat(parked.out()).contains(parkedId, parking.bulky(), "3 refusals", "Kafka refused the event: RecordTooLargeException");
+        assertThat(parked.err()).contains("1 parked event(s)");
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
             admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.TOPIC, topic), List.of(
                     new AlterConfigOp(new ConfigEntry("max.message.bytes", "1000000"), AlterConfigOp.OpType.SET)))).all().get();
