@@ -91,6 +91,17 @@ class EventsCommandTest extends AppOnEmulatorTest {
     }
 
     @Test
+    void the_parked_events_api_reads_its_query_as_api_jobs_does() {
+        startApp();
+
+        assertThat(Json.read(Http.get(app.url("/api/events/parked")).body())).containsEntry("total", 0);
+        assertThat(Http.get(app.url("/api/events/parked?limit=0")).statusCode()).isEqualTo(400);
+        assertThat(Http.get(app.url("/api/events/parked?limit=101")).body()).contains("limit must be <= 100");
+        assertThat(Http.get(app.url("/api/events/parked?offset=1001")).body()).contains("offset must be <= 1000");
+        assertThat(Http.get(app.url("/api/events/parked?account=nobody")).body()).contains("account must be one of default");
+    }
+
+    @Test
     void says_which_database_did_not_answer_without_its_password() {
         Map<String, String> settings = settings();
         settings.put("jobs.db.url", "jdbc:postgresql://127.0.0.1:1/nowhere?connectTimeout=1");

@@ -12,6 +12,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
+import org.apache.camel.CamelContext;
 import org.apache.camel.spi.PropertiesComponent;
 
 /**
@@ -39,6 +41,18 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
     }
 
     public static final long MIN_POLL_INTERVAL = 2000;
+
+    /**
+     * The settings as a command beside the app reads them, on {@code camel}'s properties component: the properties file
+     * at {@code location}, environment variables over it, then {@code overrides}.
+     */
+    public static Settings read(CamelContext camel, String location, Map<String, String> overrides) {
+        camel.getPropertiesComponent().setLocation(location);
+        Properties override = new Properties();
+        override.putAll(overrides);
+        camel.getPropertiesComponent().setOverrideProperties(override);
+        return read(camel.getPropertiesComponent());
+    }
 
     public static Settings read(PropertiesComponent properties) {
         long interval = number(properties, "devana.poll.interval");

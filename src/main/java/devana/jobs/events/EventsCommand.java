@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import org.apache.camel.CamelContext;
@@ -107,11 +106,7 @@ public final class EventsCommand implements Callable<Integer> {
         Settings settings() {
             CamelContext camel = new DefaultCamelContext();
             try {
-                camel.getPropertiesComponent().setLocation(propertiesLocation);
-                Properties override = new Properties();
-                override.putAll(overrides);
-                camel.getPropertiesComponent().setOverrideProperties(override);
-                return Settings.read(camel.getPropertiesComponent());
+                return Settings.read(camel, propertiesLocation, overrides);
             } finally {
                 camel.stop();
             }
@@ -181,7 +176,7 @@ public final class EventsCommand implements Callable<Integer> {
             }
             return context.inDatabase("events parked", account, (connection, whose) -> {
                 long total = ParkedEvents.count(connection, whose);
-                for (ParkedEvents.Parked event : ParkedEvents.list(connection, whose, limit)) {
+                for (ParkedEvents.Parked event : ParkedEvents.list(connection, whose, 0, limit)) {
                     context.out.println(String.join("  ", String.valueOf(event.seq()), shown(event.eventId()),
                             shown(event.account()), shown(event.eventType()), shown(event.jobType()), shown(event.jobId()),
                             event.refusals() + " refusals", String.valueOf(event.parkedAt()), shown(event.reason())));

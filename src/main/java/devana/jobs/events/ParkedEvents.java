@@ -82,13 +82,14 @@ public final class ParkedEvents {
         }
     }
 
-    /** The first {@code limit} parked events (of one account, or all when null), oldest first. */
-    public static List<Parked> list(Connection connection, String account, int limit) throws SQLException {
+    /** The parked events (of one account, or all when null), oldest first: {@code limit} of them after {@code offset}. */
+    public static List<Parked> list(Connection connection, String account, int offset, int limit) throws SQLException {
         List<Parked> parked = new ArrayList<>();
         try (PreparedStatement select = Transactions.query(connection,
                 "SELECT seq, event_id, account, event_type, job_id, job_type, refusals, park_reason, created_at, parked_at "
                         + "FROM job_events WHERE published_at IS NULL AND parked_at IS NOT NULL AND " + whose(account)
-                        + " ORDER BY seq FETCH FIRST " + Math.max(1, limit) + " ROWS ONLY", accountParameter(account));
+                        + " ORDER BY seq OFFSET " + Math.max(0, offset) + " ROWS FETCH FIRST " + Math.max(1, limit) + " ROWS ONLY",
+                accountParameter(account));
              ResultSet rs = select.executeQuery()) {
             while (rs.next()) {
                 parked.add(new Parked(rs.getLong("seq"), rs.getString("event_id"), rs.getString("account"),

@@ -11,13 +11,11 @@ import javax.sql.DataSource;
 import org.apache.camel.Exchange;
 
 /**
- * GET /api/events/parked?account=&limit=: the events the bus refused for good (ParkedEvents), oldest first, each
- * with its refusals and the bus's last reason; {@code total} counts them all. limit 1..100, default 25.
+ * GET /api/events/parked?account=&limit=&offset=: the events the bus refused for good (ParkedEvents), oldest first,
+ * each with its refusals and the bus's last reason; {@code total} counts them all. limit and offset as /api/jobs'
+ * (ListingQuery).
  */
 public class ParkedEventList {
-
-    private static final int DEFAULT_LIMIT = 25;
-    private static final int MAX_LIMIT = 100;
 
     private final DataSource dataSource;
     private final AccountFilter accounts;
@@ -32,25 +30,19 @@ public class ParkedEventList {
     public void list(Exchange exchange) {
         Map<String, String> query = ListingQuery.parameters(exchange.getMessage().getHeader(Exchange.HTTP_QUERY, String.class));
         String account;
+        ListingQuery window;
         try {
             account = accounts.of(query);
-        } catch (AccountFilter.Refused e) {
+            window = ListingQuery.of(query);
+        } catch (ListingQuery.Refused | AccountFilter.Refused e) {
             answers.refuse(exchange.getMessage(), e.getMessage());
             return;
-        }
-        int limit = DEFAULT_LIMIT;
-        String asked = query.get("limit");
-        if (asked != null) {
-            if (!asked.matches("[0-9]{1,3}") || Integer.parseInt(asked) < 1 || Integer.parseInt(asked) > MAX_LIMIT) {
-                answers.refuse(exchange.getMessage(), "limit must be 1 to " + MAX_LIMIT);
-                return;
-            }
-            limit = Integer.parseInt(asked);
         }
         try (Connection connection = dataSource.getConnection()) {
             Map<String, Object> answer = new LinkedHashMap<>();
             answer.put("total", ParkedEvents.count(connection, account));
-            answer.put("events", ParkedEvents.list(connection, account, limit).stream().map(ParkedEvents.Parked::asMap).toList());
+            answer.put("events", ParkedEvents.list(connection, account, window.offset(), window.limit()).stream()
+                    .map(ParkedEvents.Parked::asMap).toList());
             answer.put("account", account);
             answers.reply(exchange.getMessage(), 200, answer);
         } catch (SQLException e) {

@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
@@ -58,12 +57,8 @@ final class TargetJobs implements AutoCloseable {
      */
     static TargetJobs open(String propertiesLocation, Map<String, String> overrides, Clock clock) {
         CamelContext camel = new DefaultCamelContext();
-        camel.getPropertiesComponent().setLocation(propertiesLocation);
-        Properties override = new Properties();
-        override.putAll(overrides);
-        camel.getPropertiesComponent().setOverrideProperties(override);
         try {
-            Settings settings = Settings.read(camel.getPropertiesComponent());
+            Settings settings = Settings.read(camel, propertiesLocation, overrides);
             Secrets.remember(settings.apiKey());
             LogMasking.install();
             if (settings.embedded()) {

@@ -17,7 +17,6 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.UUID;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.junit.jupiter.api.Test;
@@ -50,11 +49,7 @@ class ParkedEventsTest {
 
     private void exercise(TestDatabase database) throws Exception {
         DefaultCamelContext camel = new DefaultCamelContext();
-        camel.getPropertiesComponent().setLocation(Locations.properties());
-        Properties overrides = new Properties();
-        overrides.putAll(database.settings());
-        camel.getPropertiesComponent().setOverrideProperties(overrides);
-        Settings settings = Settings.read(camel.getPropertiesComponent());
+        Settings settings = Settings.read(camel, Locations.properties(), database.settings());
         camel.close();
         try (HikariDataSource dataSource = JobsConfiguration.database(settings);
              Connection connection = dataSource.getConnection()) {
@@ -72,7 +67,7 @@ class ParkedEventsTest {
             assertThat(ParkedEvents.count(connection, null)).isEqualTo(1);
             assertThat(ParkedEvents.count(connection, "other")).isZero();
             assertThat(EventOutbox.pending(connection)).as("the publisher passes the parked event by").isEqualTo(2);
-            assertThat(ParkedEvents.list(connection, "default", 10)).singleElement().satisfies(parked -> {
+            assertThat(ParkedEvents.list(connection, "default", 0, 10)).singleElement().satisfies(parked -> {
                 assertThat(parked.seq()).isEqualTo(second);
                 assertThat(parked.refusals()).isEqualTo(2);
                 assertThat(parked.reason()).isEqualTo("Kafka refused the event: too large");
@@ -80,7 +75,9 @@ class ParkedEventsTest {
                 assertThat(parked.createdAt()).isEqualTo(T0.plusSeconds(60));
             });
             assertThat(ParkedEvents.refused(connection, first, "x".repeat(5000), 1, T0).parked()).isTrue();
-            assertThat(ParkedEvents.list(connection, null, 10).get(0).reason()).hasSize(ParkedEvents.MAX_REASON);
+            assertThat(ParkedEvents.list(connection, null, 0, 10).get(0).reason()).hasSize(ParkedEvents.MAX_REASON);
+            assertThat(ParkedEvents.list(connection, null, 1, 10)).as("after an offset").extracting(ParkedEvents.Parked::seq)
+                    .containsExactly(second);
 
             assertThat(ParkedEvents.republish(connection, List.of(UUID.randomUUID().toString()))).isZero();
             assertThat(ParkedEvents.republish(connection, List.of())).isEqualTo(2);
