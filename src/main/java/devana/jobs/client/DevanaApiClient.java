@@ -61,6 +61,9 @@ public final class DevanaApiClient implements HttpClientConfigurer {
     public void configureHttpClient(HttpClientBuilder clientBuilder) {
         // first in the chain: once per call, before redirects or retries of the client could repeat it
         clientBuilder.addExecInterceptorFirst("devana-api-budget", this::call);
+        // a 429's Retry-After is the budget's to honour (every caller pauses): the client's own retry would hang the
+        // route for as long as the API asks, unseen (also camel.component.http.automatic-retries-disabled in the app)
+        clientBuilder.disableAutomaticRetries();
         clientBuilder.addRequestInterceptorLast((request, entity, context) ->
                 request.setHeader(HttpHeaders.AUTHORIZATION, authorization));
     }

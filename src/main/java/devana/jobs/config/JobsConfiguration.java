@@ -6,7 +6,6 @@ import com.zaxxer.hikari.HikariDataSource;
 import devana.emulator.DevanaEmulator;
 import devana.emulator.EmulatorOptions;
 import devana.jobs.client.ApiBudget;
-import devana.jobs.client.DevanaApiClient;
 import devana.jobs.cluster.Leadership;
 import devana.jobs.cluster.LeadershipWatch;
 import devana.jobs.errors.FailureReport;
@@ -25,8 +24,6 @@ import devana.jobs.http.RawRequests;
 import devana.jobs.pacing.ExponentialBackoff;
 import devana.jobs.pacing.FailurePause;
 import devana.jobs.poll.FullScans;
-import devana.jobs.poll.PollPacing;
-import devana.jobs.poll.PollPlanner;
 import devana.jobs.retry.RetryPolicy;
 import devana.jobs.state.JobLedger;
 import devana.jobs.state.Transactions;
@@ -189,23 +186,17 @@ public class JobsConfiguration implements CamelConfiguration {
         FullScans fullScans = new FullScans(settings.fullScansAtOnce()); // shared: the limit is the process's
         for (AccountSettings account : settings.accounts()) {
             String name = account.name();
-            // Alone, this instance makes every call of the account; among others, the one whose poll route asked within
-            // two intervals and a second (the route runs on the account's leader only) makes them.
-            ApiBudget budget = new ApiBudget(name, clock, metrics, settings.rateLimitPerMinute(), settings.retryShare(),
-                    Duration.ofMillis(settings.backoffBaseMillis()), Duration.ofMillis(settings.backoffMaxMillis()),
-                    alone ? null : Duration.ofMillis(2 * settings.pollIntervalMillis() + 1000));
+            AccountBeans beans = AccountBeans.of(settings, account, ledger, mapper, metrics, clock, fullScans, alone);
+            ApiBudget budget = beans.budget();
             registry.bind("apiBudget-" + name, budget);
             // the account's Devana endpoints name one of these two: which share of its budget their calls draw from
-            registry.bind("devanaPollClient-" + name, new DevanaApiClient(account.apiKey(), account.baseUrl(), budget, ApiBudget.Caller.POLL));
-            registry.bind("devanaRetryClient-" + name, new DevanaApiClient(account.apiKey(), account.baseUrl(), budget, ApiBudget.Caller.RETRY));
+            registry.bind("devanaPollClient-" + name, beans.pollClient());
+            registry.bind("devanaRetryClient-" + name, beans.retryClient());
             PollWatch pollWatch = new PollWatch(clock);
             pollWatches.put(name, pollWatch);
             registry.bind("pollWatch-" + name, pollWatch);
-            PollPacing pacing = new PollPacing(name, ledger.activity(), budget, clock, Duration.ofMillis(settings.pollIntervalMillis()),
-                    Duration.ofMillis(settings.idleIntervalMillis()), Duration.ofMillis(settings.pushSafetyMillis()));
-            registry.bind("pollPacing-" + name, pacing);
-            registry.bind("pollPlanner-" + name, new PollPlanner(mapper, ledger, clock, name, pacing,
-                    settings.incrementalPolling(), Duration.ofMillis(settings.fullScanMillis()), fullScans));
+            registry.bind("pollPacing-" + name, beans.pacing());
+            registry.bind("pollPlanner-" + name, beans.planner());
             WebhookReceiver webhooks = new WebhookReceiver(name, account.webhookSecret(),
                     Settings.variable(AccountSettings.key(name, "webhook-secret")), mapper, metrics, rawRequests, clock, repeats);
             registry.bind("webhookReceiver-" + name, webhooks);
