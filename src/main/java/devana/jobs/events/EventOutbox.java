@@ -6,9 +6,12 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
@@ -63,6 +66,34 @@ public final class EventOutbox {
             }
         }
         return appended;
+    }
+
+    /**
+     * The account's next events to publish, oldest first, at most {@code limit}: the rows the app's publish route reads
+     * (seq, event_id, event_type, job_id, job_type, target_id, payload), for one account, as a Kamelet publishes them.
+     * In the order of the index job_events_unpublished, as the publish route's query.
+     */
+    public static List<Map<String, Object>> nextOfAccount(Connection connection, String account, int limit) throws SQLException {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        try (PreparedStatement select = Transactions.query(connection,
+                "SELECT seq, event_id, event_type, job_id, job_type, target_id, payload FROM job_events WHERE published_at IS NULL "
+                        + "AND parked_at IS NULL AND account = ? ORDER BY published_at, parked_at, seq FETCH FIRST " + limit
+                        + " ROWS ONLY", account);
+             ResultSet rs = select.executeQuery()) {
+            while (rs.next()) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                for (String column : new String[] {"seq", "event_id", "event_type", "job_id", "job_type", "target_id", "payload"}) {
+                    row.put(column, rs.getObject(column));
+                }
+                rows.add(row);
+            }
+        }
+        return rows;
+    }
+
+    /** The event the bus took: published now. */
+    public static void markPublished(Connection connection, long seq) throws SQLException {
+        Transactions.update(connection, "UPDATE job_events SET published_at = CURRENT_TIMESTAMP WHERE seq = ?", seq);
     }
 
     /** The account's events written but not yet taken by the bus, the parked ones (ParkedEvents) aside. */

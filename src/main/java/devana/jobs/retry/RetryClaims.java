@@ -120,6 +120,40 @@ public final class RetryClaims {
         });
     }
 
+    /**
+     * The FAILED claim of this failed job if its next try is due, with the type and target it was claimed for (the job
+     * given is the caller's sighting); null otherwise. For a caller with no resend timer (the retry-action Kamelet), whose
+     * resends come from the same failure seen again.
+     */
+    DueRetry dueClaim(String account, String failedJobId, Map<String, Object> job) throws SQLException {
+        return tx.inTransaction(connection -> {
+            try (PreparedStatement select = Transactions.query(connection,
+                    "SELECT job_type, target_id FROM job_retries WHERE account = ? AND failed_job_id = ? AND outcome = 'FAILED' "
+                            + "AND next_try_at <= ?", account, failedJobId, clock.instant());
+                 ResultSet rs = select.executeQuery()) {
+                return rs.next() ? new DueRetry(failedJobId, rs.getString("job_type"), rs.getString("target_id"), job) : null;
+            }
+        });
+    }
+
+    /** A failed job's claim as it stands: its outcome (REQUESTED, EXHAUSTED, REJECTED, UNSUPPORTED, FAILED) and attempt. */
+    public record Standing(String outcome, Integer attempt) {
+    }
+
+    Standing standing(String account, String failedJobId) throws SQLException {
+        return tx.inTransaction(connection -> {
+            try (PreparedStatement select = Transactions.query(connection,
+                    "SELECT outcome, attempt FROM job_retries WHERE account = ? AND failed_job_id = ?", account, failedJobId);
+                 ResultSet rs = select.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                int attempt = rs.getInt("attempt");
+                return new Standing(rs.getString("outcome"), rs.wasNull() ? null : attempt);
+            }
+        });
+    }
+
     /** Takes the next try of a FAILED claim whose time has come; null when it is not due or another instance took it. */
     Resumed resume(String account, String failedJobId) throws SQLException {
         return tx.inTransaction(connection -> {

@@ -20,6 +20,7 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.http.base.HttpOperationFailedException;
@@ -89,6 +90,31 @@ public class RetryPolicy {
             pin(exchange, new RetryClaim(job.id(), job.type(), job.targetId(), claim.attempt(), failedBefore != null,
                     failedBefore));
         }
+    }
+
+    /**
+     * {@link #decide} for a caller that has no resend timer of its own (the retry-action Kamelet), to which the same
+     * failure comes again instead: a failed job decided before whose POST did not go through (FAILED) is taken up again
+     * ({@link #resume}) once its next try is due. The body is the job as the caller saw it (a map).
+     */
+    public void decideOrResume(Exchange exchange) throws SQLException {
+        decide(exchange);
+        if (!Decision.NONE.name().equals(exchange.getMessage().getHeader(Headers.RETRY_DECISION))) {
+            return;
+        }
+        JobSnapshot job = exchange.getProperty(Headers.JOB, JobSnapshot.class);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> seen = exchange.getMessage().getBody(Map.class);
+        DueRetry due = claims.dueClaim(Headers.account(exchange), job.id(), seen == null ? Map.of() : seen);
+        if (due != null) {
+            exchange.getMessage().setBody(due);
+            resume(exchange);
+        }
+    }
+
+    /** A failed job's claim as job_retries holds it (its outcome and attempt), or null when it has none. */
+    public RetryClaims.Standing standing(String account, String failedJobId) throws SQLException {
+        return claims.standing(account, failedJobId);
     }
 
     /** The account's FAILED claims due to be sent again whose job the API still shows, oldest claim first. */
