@@ -472,7 +472,7 @@ class DeployManifestsTest {
 
     // --- plumbing ------------------------------------------------------------------------------------------------------
 
-    private static boolean onPath(String program) {
+    static boolean onPath(String program) {
         return Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)).filter(dir -> !dir.isEmpty())
                 .anyMatch(dir -> Files.isExecutable(Path.of(dir, program)));
     }
