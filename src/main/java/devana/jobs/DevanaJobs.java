@@ -3,6 +3,7 @@ package devana.jobs;
 import devana.jobs.config.CommandLines;
 import devana.jobs.config.JobsConfiguration;
 import devana.jobs.config.Locations;
+import devana.jobs.traces.Tracing;
 import devana.jobs.config.Settings;
 import devana.emulator.DevanaEmulator;
 import devana.jobs.events.EventsCommand;
@@ -101,6 +102,8 @@ public final class DevanaJobs implements Callable<Integer> {
         Main main = new Main();
         // before Camel Main reads camel.server.*: it takes its HTTP server factory from the registry
         main.bind("httpServerFactory", new GuardedHttpServerFactory());
+        // before Camel Main makes its tracer (camel.opentelemetry2.enabled): the OpenTelemetry it takes from the registry
+        main.addMainListener(new Tracing());
         main.configure().addConfiguration(new JobsConfiguration());
         main.setPropertyPlaceholderLocations(Locations.properties());
         main.configure().withRoutesIncludePattern(Locations.routes());

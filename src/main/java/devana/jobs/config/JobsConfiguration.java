@@ -30,6 +30,8 @@ import devana.jobs.state.Transactions;
 import devana.jobs.text.OneLine;
 import devana.jobs.text.RepeatedFailures;
 import devana.jobs.text.Secrets;
+import devana.jobs.traces.JobTraces;
+import devana.jobs.traces.Tracing;
 import devana.jobs.views.AccountFilter;
 import devana.jobs.views.DashboardAssets;
 import devana.jobs.views.JobStatistics;
@@ -157,17 +159,19 @@ public class JobsConfiguration implements CamelConfiguration {
         registry.bind("settings", settings);
         registry.bind("dataSource", dataSource);
         registry.bind("metricsRegistry", metrics);
-        JobLedger ledger = new JobLedger(tx, events, mapper, metrics, clock, repeats);
+        String eventsUri = settings.service().eventsUri();
+        JobTraces traces = traces(context, settings, eventsUri);
+        registry.bind("jobTraces", traces);
+        JobLedger ledger = new JobLedger(tx, events, mapper, metrics, clock, repeats, traces);
         Map<String, String> keyVariables = new LinkedHashMap<>();
         settings.accounts().forEach(account ->
                 keyVariables.put(account.name(), Settings.variable(AccountSettings.key(account.name(), "api-key"))));
         registry.bind("failureReport", new FailureReport(metrics, repeats, keyVariables));
         registry.bind("jobLedger", ledger);
-        registry.bind("retryPolicy", new RetryPolicy(tx, events, mapper, metrics, clock, settings.maxAttempts()));
+        registry.bind("retryPolicy", new RetryPolicy(tx, events, mapper, metrics, clock, settings.maxAttempts(), traces));
         registry.bind("busPause", busPause);
         registry.bind("eventParking", new EventParking(tx, busPause, settings.service().parkAfterRefusals(), clock));
         registry.bind("outboxClaim", new OutboxClaim(dataSource));
-        String eventsUri = settings.service().eventsUri();
         registry.bind("cloudEventBindings", new CloudEventBindings(eventsUri, mapper));
         registry.bind("dashboardAssets", new DashboardAssets());
         try {
@@ -240,6 +244,19 @@ public class JobsConfiguration implements CamelConfiguration {
                     ? "off (no DEVANA_WEBHOOK_SECRET)" : "off (no account has a webhook secret)";
         }
         return on.size() == settings.accounts().size() && on.size() == 1 ? "on" : "on for " + String.join(", ", on);
+    }
+
+    /**
+     * The job changes' traces when camel.opentelemetry2.enabled, on the OpenTelemetry that Tracing gave Camel's tracer;
+     * off, they record nothing.
+     */
+    private static JobTraces traces(CamelContext context, Settings settings, String eventsUri) {
+        if (!settings.service().traces()) {
+            return JobTraces.off();
+        }
+        LOG.info("traces on: Camel's spans and one trace per job change, exported as the OTEL_* variables say (by OTLP "
+                + "unless they say otherwise)");
+        return new JobTraces(Tracing.openTelemetry(context.getRegistry()), Tracing.scheme(eventsUri));
     }
 
     /** Every secret the process was given, so that no text leaving it can carry one (see Secrets). */

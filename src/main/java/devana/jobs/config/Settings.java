@@ -29,9 +29,10 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
                        Service service, List<AccountSettings> accounts) {
 
     /** The keys of the running service around the poller: its HTTP server, the bus, health, secrets. */
+    /** @param traces camel.opentelemetry2.enabled: Camel's tracer and the job changes' traces (JobTraces) */
     public record Service(int serverPort, String webhookSecret, String viewerLogin, String eventsUri,
                           long eventsBackoffMaxMillis, int parkAfterRefusals, long maxPollAgeMillis, long replayRetentionHours, HttpLimits http,
-                          Leadership leadership) {
+                          Leadership leadership, boolean traces) {
 
         @Override
         public String toString() {
@@ -119,7 +120,8 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
                         number(properties, "jobs.events.backoff-max"),
                         parkAfterRefusals(properties),
                         number(properties, "jobs.health.max-poll-age"),
-                        replayRetention, httpLimits(properties), leadership(properties)), accounts);
+                        replayRetention, httpLimits(properties), leadership(properties),
+                        flag(properties, "camel.opentelemetry2.enabled")), accounts);
     }
 
     /**

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import devana.jobs.contract.DevanaId;
 import devana.jobs.contract.MetricTags;
 import devana.jobs.routes.Headers;
+import devana.jobs.traces.JobTraces;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -35,6 +36,8 @@ import org.eclipse.paho.mqttv5.common.packet.UserProperty;
  * <li>paho-mqtt5: MQTT 5 Content Type property and one User Property per attribute;</li>
  * <li>anything else (nats, log, direct, http ...): nothing more than the Content-Type header.</li>
  * </ul>
+ * A W3C {@code traceparent} (and {@code tracestate}) header, set when traces are on (JobTraces), goes as a header, a
+ * JMS property, an AMQP header or a NATS header as the bus carries headers, and as an MQTT 5 User Property.
  */
 public final class CloudEventBindings {
 
@@ -109,6 +112,12 @@ public final class CloudEventBindings {
                 properties.setPayloadFormat(true);
                 List<UserProperty> user = new ArrayList<>();
                 attributes.forEach((name, value) -> user.add(new UserProperty(name, value)));
+                for (String trace : new String[] {JobTraces.TRACEPARENT, "tracestate"}) {
+                    String value = message.getHeader(trace, String.class);
+                    if (value != null) {
+                        user.add(new UserProperty(trace, value));
+                    }
+                }
                 properties.setUserProperties(user);
                 message.setHeader(PahoMqtt5Constants.CAMEL_PAHO_MSG_PROPERTIES, properties);
             }

@@ -83,7 +83,7 @@ public final class CloudEvents {
         event.putAll(extensions);
         event.put("data", job.json());
         try {
-            return new Event(id, account, type, job.id(), job.type(), job.storedTargetId(), mapper.writeValueAsString(event));
+            return new Event(id, account, type, job.id(), job.type(), job.storedTargetId(), mapper.writeValueAsString(event), null);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot serialise event for job " + job.id(), e);
         }
@@ -93,7 +93,18 @@ public final class CloudEvents {
         return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
     }
 
-    /** One CloudEvent ready for the outbox. */
-    public record Event(String id, String account, String type, String jobId, String jobType, String targetId, String json) {
+    /**
+     * One CloudEvent ready for the outbox.
+     *
+     * @param traceparent the W3C trace context of the job change it announces (JobTraces), or null: it travels beside
+     *                    the event (the bus's traceparent header), not in it
+     */
+    public record Event(String id, String account, String type, String jobId, String jobType, String targetId, String json,
+                        String traceparent) {
+
+        /** The same event, in the trace of this job change. */
+        public Event inTrace(String traceparent) {
+            return new Event(id, account, type, jobId, jobType, targetId, json, traceparent);
+        }
     }
 }

@@ -18,8 +18,8 @@ import java.util.Set;
 /** Appends events to the outbox table inside the caller's transaction; the publish route sends them. */
 public final class EventOutbox {
 
-    private static final String INSERT = "INSERT INTO job_events (event_id, account, event_type, job_id, job_type, target_id, payload, created_at) "
-            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    private static final String INSERT = "INSERT INTO job_events (event_id, account, event_type, job_id, job_type, target_id, payload, "
+            + "created_at, traceparent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
     private EventOutbox() {
     }
@@ -30,7 +30,8 @@ public final class EventOutbox {
             return false;
         }
         return Transactions.insertIfAbsent(connection, INSERT,
-                event.id(), event.account(), event.type(), event.jobId(), event.jobType(), event.targetId(), event.json(), now);
+                event.id(), event.account(), event.type(), event.jobId(), event.jobType(), event.targetId(), event.json(), now,
+                event.traceparent());
     }
 
     /**
@@ -58,7 +59,7 @@ public final class EventOutbox {
             for (CloudEvents.Event event : events) {
                 if (!present.contains(event.id()) && appended.add(event.id())) {
                     Transactions.addBatch(insert, event.id(), event.account(), event.type(), event.jobId(), event.jobType(),
-                            event.targetId(), event.json(), now);
+                            event.targetId(), event.json(), now, event.traceparent());
                 }
             }
             if (!appended.isEmpty()) {

@@ -14,6 +14,7 @@ import devana.jobs.retry.RetryPolicy;
 import devana.jobs.state.JobLedger;
 import devana.jobs.state.Transactions;
 import devana.jobs.text.RepeatedFailures;
+import devana.jobs.traces.JobTraces;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.util.HashMap;
@@ -101,8 +102,9 @@ final class OpenAccounts {
         RepeatedFailures repeats = new RepeatedFailures(clock);
         Transactions tx = new Transactions(dataSource);
         CloudEvents events = new CloudEvents(Map.of(account.name(), account.baseUrl()), mapper);
-        JobLedger ledger = new JobLedger(tx, events, mapper, metrics, clock, repeats);
-        RetryPolicy retries = new RetryPolicy(tx, events, mapper, metrics, clock, settings.maxAttempts());
+        // no traces from Kamelets: the route they run in has its own tracing, if any
+        JobLedger ledger = new JobLedger(tx, events, mapper, metrics, clock, repeats, JobTraces.off());
+        RetryPolicy retries = new RetryPolicy(tx, events, mapper, metrics, clock, settings.maxAttempts(), JobTraces.off());
         // one account, one process: its only full scans, and every call of the account is this process's
         AccountBeans beans = AccountBeans.of(settings, account, ledger, mapper, metrics, clock, new FullScans(1), true);
         return new OpenAccount(key, settings, account, dataSource, tx, ledger, retries, beans, new OutboxClaim(dataSource),

@@ -10,9 +10,10 @@ import java.time.Instant;
  *
  * @param verify     whether the API is asked first if the retry exists already (see RetryPolicy)
  * @param newerThan  a job of this type and target created at or after this instant is the retry, or null
+ * @param traceparent the trace of the job change the failure was seen in (JobTraces), or null
  */
 public record RetryClaim(String failedJobId, String jobType, String targetId, Integer attempt, boolean verify,
-                         Instant newerThan) {
+                         Instant newerThan, String traceparent) {
 
     /** POST /v1/documents/{target}/reextract or /v1/folders/{target}/reindex. */
     public ApiRequest post() {

@@ -53,10 +53,11 @@ public final class RetryClaims {
     }
 
     /** The next try of a FAILED claim, won by this instance: whether its last try got no answer, and when it was decided. */
-    record Resumed(int attempt, boolean noAnswer, Instant decidedAt) {
+    record Resumed(int attempt, boolean noAnswer, Instant decidedAt, String traceparent) {
     }
 
-    Claimed claim(String account, JobSnapshot job) throws SQLException {
+    /** @param traceparent the trace of the job change the failure was seen in, kept with the claim (JobTraces), or null */
+    Claimed claim(String account, JobSnapshot job, String traceparent) throws SQLException {
         return tx.inTransaction(connection -> {
             Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
             try (PreparedStatement select = Transactions.query(connection,
@@ -77,17 +78,17 @@ public final class RetryClaims {
             boolean request = decision == Decision.REQUEST;
             boolean claimed = Transactions.insertIfAbsent(connection,
                     "INSERT INTO job_retries (account, failed_job_id, target_id, target_key, job_type, attempt, outcome, http_status, "
-                            + "decided_at, tries, next_try_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
+                            + "decided_at, tries, next_try_at, traceparent) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)",
                     account, job.id(), job.storedTargetId(), targetKey(job.targetId()), job.type(), attempt,
                     request ? "FAILED" : decision.name(), now, request ? 1 : 0,
-                    request ? now.plus(RetryRules.resendAfter(1)) : null);
+                    request ? now.plus(RetryRules.resendAfter(1)) : null, traceparent);
             if (!claimed) {
                 // Another instance decided this job, or took this attempt number for the target (V4): the
                 // job is still in ERROR, so the next cycle decides it again, counting that instance's try.
                 return new Claimed(Decision.NONE, null, false);
             }
             if (!request) {
-                EventOutbox.append(connection, events.retryDecided(account, job, decision.name(), null, now), now);
+                EventOutbox.append(connection, events.retryDecided(account, job, decision.name(), null, now).inTrace(traceparent), now);
             }
             return new Claimed(decision, attempt, !request);
         });
@@ -159,7 +160,7 @@ public final class RetryClaims {
         return tx.inTransaction(connection -> {
             Instant now = clock.instant();
             try (PreparedStatement select = Transactions.query(connection,
-                    "SELECT attempt, tries, http_status, decided_at FROM job_retries "
+                    "SELECT attempt, tries, http_status, decided_at, traceparent FROM job_retries "
                             + "WHERE account = ? AND failed_job_id = ? AND outcome = 'FAILED' AND next_try_at <= ?",
                     account, failedJobId, now);
                  ResultSet rs = select.executeQuery()) {
@@ -172,7 +173,8 @@ public final class RetryClaims {
                 int won = Transactions.update(connection,
                         "UPDATE job_retries SET tries = ?, next_try_at = ? WHERE account = ? AND failed_job_id = ? AND tries = ?",
                         tries + 1, now.plus(RetryRules.resendAfter(tries + 1)), account, failedJobId, tries);
-                return won == 1 ? new Resumed(rs.getInt("attempt"), noAnswer, Transactions.instant(rs, "decided_at")) : null;
+                return won == 1 ? new Resumed(rs.getInt("attempt"), noAnswer, Transactions.instant(rs, "decided_at"),
+                        rs.getString("traceparent")) : null;
             }
         });
     }
@@ -186,7 +188,8 @@ public final class RetryClaims {
                             + "last_error = ? WHERE account = ? AND failed_job_id = ? AND outcome = 'FAILED'",
                     httpStatus, now, note, account, claim.failedJobId());
             if (updated == 1) {
-                EventOutbox.append(connection, events.retryDecided(account, job, "REQUESTED", claim.attempt(), now), now);
+                EventOutbox.append(connection, events.retryDecided(account, job, "REQUESTED", claim.attempt(), now)
+                        .inTrace(claim.traceparent()), now);
             }
             return updated;
         });

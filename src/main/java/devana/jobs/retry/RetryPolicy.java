@@ -15,6 +15,7 @@ import devana.jobs.state.JobSnapshot;
 import devana.jobs.state.RecentlySeen;
 import devana.jobs.state.Transactions;
 import devana.jobs.text.OneLine;
+import devana.jobs.traces.JobTraces;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -54,11 +55,13 @@ public class RetryPolicy {
     private final ObjectMapper mapper;
     private final MeterRegistry metrics;
     private final Instant startedAt;
+    private final JobTraces traces;
     /** Failed jobs whose decision is final, so that a job seen again in ERROR costs no query. */
     private final RecentlySeen<Boolean> settled = new RecentlySeen<>(SETTLED_CACHE);
 
     public RetryPolicy(Transactions tx, CloudEvents events, ObjectMapper mapper, MeterRegistry metrics, Clock clock,
-                       int maxAttempts) {
+                       int maxAttempts, JobTraces traces) {
+        this.traces = traces;
         this.rules = new RetryRules(maxAttempts);
         this.claims = new RetryClaims(tx, events, mapper, clock, rules);
         this.mapper = mapper;
@@ -75,7 +78,7 @@ public class RetryPolicy {
             message.setHeader(Headers.RETRY_DECISION, Decision.NONE.name());
             return;
         }
-        Claimed claim = claims.claim(account, job);
+        Claimed claim = claims.claim(account, job, exchange.getProperty(JobTraces.CHANGE, String.class));
         if (claim.decision() != Decision.REQUEST && claim.decision() != Decision.NONE) {
             count(account, claim.decision().name(), job.type());
         }
@@ -88,7 +91,7 @@ public class RetryPolicy {
         if (claim.decision() == Decision.REQUEST) {
             Instant failedBefore = RetryRules.failedBefore(job, startedAt);
             pin(exchange, new RetryClaim(job.id(), job.type(), job.targetId(), claim.attempt(), failedBefore != null,
-                    failedBefore));
+                    failedBefore, exchange.getProperty(JobTraces.CHANGE, String.class)));
         }
     }
 
@@ -157,24 +160,29 @@ public class RetryPolicy {
         // Our clock and the API's may differ a little: a job created up to 2 s before the claim counts.
         Instant decidedAt = resumed.decidedAt();
         pin(exchange, new RetryClaim(due.failedJobId(), due.jobType(), due.targetId(), resumed.attempt(),
-                resumed.noAnswer(), decidedAt == null ? null : decidedAt.minusSeconds(2)));
+                resumed.noAnswer(), decidedAt == null ? null : decidedAt.minusSeconds(2), resumed.traceparent()));
         message.setHeader(Headers.RETRY_DECISION, Decision.REQUEST.name());
     }
 
     /** Makes the exchange the look-up of the claim's target (the step right before the route sends it). */
     public void prepareLookUp(Exchange exchange) {
-        claimOf(exchange).lookUp().prepare(exchange);
+        RetryClaim claim = claimOf(exchange);
+        claim.lookUp().prepare(exchange);
+        traced(exchange, "retry look-up", claim);
     }
 
     /** The look-up failed (answer or connection): nothing is sent now; the claim is looked up again later. */
     public void lookUpFailed(Exchange exchange) {
+        traces.callEnded(exchange, null, exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class));
         headers(exchange, claimOf(exchange));
         exchange.getMessage().setHeader(Headers.RETRY_DECISION, Decision.NONE.name());
     }
 
     /** Makes the exchange the claim's retry POST (the step right before the route sends it). */
     public void preparePost(Exchange exchange) {
-        claimOf(exchange).post().prepare(exchange);
+        RetryClaim claim = claimOf(exchange);
+        claim.post().prepare(exchange);
+        traced(exchange, "retry POST", claim);
     }
 
     /**
@@ -183,6 +191,7 @@ public class RetryPolicy {
      */
     public void verify(Exchange exchange) throws SQLException {
         RetryClaim claim = claimOf(exchange);
+        traces.callEnded(exchange, exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class), null);
         List<?> jobs;
         try {
             jobs = JobsPage.read(mapper, exchange.getMessage().getBody(String.class), claim.lookUp().toString());
@@ -210,6 +219,7 @@ public class RetryPolicy {
      */
     public void postponed(Exchange exchange) throws SQLException {
         RetryClaim claim = claimOf(exchange);
+        traces.callEnded(exchange, null, exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class));
         claims.postpone(Headers.account(exchange), claim.failedJobId());
         headers(exchange, claim);
     }
@@ -217,6 +227,7 @@ public class RetryPolicy {
     /** The API accepted the retry POST: the claim becomes REQUESTED with the HTTP status. */
     public void accepted(Exchange exchange) throws SQLException {
         RetryClaim claim = claimOf(exchange);
+        traces.callEnded(exchange, exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class), null);
         String account = Headers.account(exchange);
         claims.requested(account, claim, exchange.getProperty(Headers.JOB, JobSnapshot.class),
                 exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class), null);
@@ -232,6 +243,7 @@ public class RetryPolicy {
     public void failed(Exchange exchange) throws SQLException {
         RetryClaim claim = claimOf(exchange);
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        traces.callEnded(exchange, cause instanceof HttpOperationFailedException http ? http.getStatusCode() : null, cause);
         String reason = OneLine.of(cause);
         headers(exchange, claim);
         exchange.getMessage().setHeader(Headers.RETRY_FAILURE, reason);
@@ -252,6 +264,12 @@ public class RetryPolicy {
             LOG.warn("retry rejected: job {} {}: the claimed target {} is not a Devana id; nothing sent",
                     job.id(), OneLine.printable(job.type(), 64), job.targetLabel());
         }
+    }
+
+    /** The call about to leave for the claim, in the trace of the job change the failure was seen in. */
+    private void traced(Exchange exchange, String call, RetryClaim claim) {
+        traces.callStarted(exchange, call, claim.traceparent(), Headers.account(exchange), claim.failedJobId(), claim.jobType(),
+                claim.attempt());
     }
 
     private void pin(Exchange exchange, RetryClaim claim) {

@@ -10,6 +10,7 @@ import devana.jobs.routes.Headers;
 import devana.jobs.state.ChangeRules.Change;
 import devana.jobs.text.OneLine;
 import devana.jobs.text.RepeatedFailures;
+import devana.jobs.traces.JobTraces;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -59,11 +60,13 @@ public class JobLedger {
     private final MeterRegistry metrics;
     private final Clock clock;
     private final RepeatedFailures repeats;
+    private final JobTraces traces;
     private final RecentlySeen<String> lastSeen = new RecentlySeen<>(CACHE_SIZE);
     private final AccountActivity activity = new AccountActivity();
 
     public JobLedger(Transactions tx, CloudEvents events, ObjectMapper mapper, MeterRegistry metrics, Clock clock,
-                     RepeatedFailures repeats) {
+                     RepeatedFailures repeats, JobTraces traces) {
+        this.traces = traces;
         this.tx = tx;
         this.events = events;
         this.mapper = mapper;
@@ -140,6 +143,12 @@ public class JobLedger {
                 notRecorded(exchange, account, job, e);
                 return;
             }
+        }
+        if (observation.trace != null) {
+            if (sighting == null || sighting.observation == null) {
+                observation.trace.recorded(); // its transaction is committed (a sighting's was, with its chunk)
+            }
+            exchange.setProperty(JobTraces.CHANGE, observation.trace.traceparent());
         }
         if (observation.stored != null) {
             exchange.setProperty(Headers.JOB, observation.stored);
@@ -224,6 +233,9 @@ public class JobLedger {
             for (Sighting sighting : chunk) {
                 try {
                     sighting.observation = tx.inTransaction(connection -> record(connection, account, sighting.job, null));
+                    if (sighting.observation.trace != null) {
+                        sighting.observation.trace.recorded();
+                    }
                 } catch (SQLException one) {
                     if (unreachable(one)) {
                         throw one;
@@ -235,6 +247,9 @@ public class JobLedger {
         }
         for (int i = 0; i < chunk.size(); i++) {
             chunk.get(i).observation = together.get(i);
+            if (together.get(i).trace != null) {
+                together.get(i).trace.recorded();
+            }
         }
     }
 
@@ -350,8 +365,11 @@ public class JobLedger {
         }
         boolean completed = JobStatus.DONE.equals(job.status())
                 && Transactions.insertIfAbsent(connection, INSERT_COMPLETION, completion(account, job, form.json(), now));
-        EventOutbox.append(connection, events.statusChanged(account, job, now, form.cut()), now);
-        return new Observation(change, stored == null ? null : stored.status(), job.fingerprint(), job, form.cut(), completed);
+        String previous = stored == null ? null : stored.status();
+        JobTraces.Change trace = traces.change(account, job.id(), job.type(), job.status(), previous, job.targetId(),
+                delivery == null ? "poll" : "webhook");
+        EventOutbox.append(connection, events.statusChanged(account, job, now, form.cut()).inTrace(trace.traceparent()), now);
+        return new Observation(change, previous, job.fingerprint(), job, form.cut(), completed, trace);
     }
 
     /**
@@ -409,9 +427,10 @@ public class JobLedger {
                 if (JobStatus.DONE.equals(job.status())) {
                     done.add(new Completed(job, form.json()));
                 }
-                announced.add(events.statusChanged(account, job, now, form.cut()));
-                observations[i] = new Observation(change, before == null ? null : before.status(), job.fingerprint(), job,
-                        form.cut(), false);
+                String previous = before == null ? null : before.status();
+                JobTraces.Change trace = traces.change(account, job.id(), job.type(), job.status(), previous, job.targetId(), "poll");
+                announced.add(events.statusChanged(account, job, now, form.cut()).inTrace(trace.traceparent()));
+                observations[i] = new Observation(change, previous, job.fingerprint(), job, form.cut(), false, trace);
             }
             if (inserts > 0) {
                 insert.executeBatch();
@@ -429,7 +448,7 @@ public class JobLedger {
             Observation observation = observations[i];
             if (observation.stored != null && completed.contains(observation.stored.id())) {
                 observations[i] = new Observation(observation.change, observation.previousStatus, observation.storedFingerprint,
-                        observation.stored, observation.cut, true);
+                        observation.stored, observation.cut, true, observation.trace);
             }
         }
         return List.of(observations);
@@ -540,7 +559,13 @@ public class JobLedger {
      * stored in its safe form; {@code completed}: its completion row was written.
      */
     private record Observation(Change change, String previousStatus, String storedFingerprint, JobSnapshot stored, boolean cut,
-                               boolean completed) {
+                               boolean completed, JobTraces.Change trace) {
+
+        /** An observation that wrote no event: no trace. */
+        Observation(Change change, String previousStatus, String storedFingerprint, JobSnapshot stored, boolean cut,
+                    boolean completed) {
+            this(change, previousStatus, storedFingerprint, stored, cut, completed, null);
+        }
     }
 
     /** One job of a cycle, as {@link #recordAll} read it (or could not) and recorded it (or could not), for {@link #observe}. */
