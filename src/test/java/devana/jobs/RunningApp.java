@@ -67,7 +67,12 @@ public final class RunningApp implements AutoCloseable {
     }
 
     public static RunningApp start(Map<String, String> settings) {
-        Launch launch = launch(settings);
+        return start(settings, Map.of());
+    }
+
+    /** The app with these beans in its registry before it starts (an OpenTelemetry of the test's, say). */
+    public static RunningApp start(Map<String, String> settings, Map<String, Object> beans) {
+        Launch launch = launch(settings, beans);
         if (launch.failure.get() != null) {
             throw new IllegalStateException("the app did not start", launch.failure.get());
         }
@@ -79,7 +84,7 @@ public final class RunningApp implements AutoCloseable {
      * one a line; null if it started after all (it is then stopped again).
      */
     public static String startupFailure(Map<String, String> settings) throws InterruptedException {
-        Launch launch = launch(settings);
+        Launch launch = launch(settings, Map.of());
         if (launch.failure.get() == null) {
             launch.main.completed();
             launch.thread.join(Duration.ofSeconds(30).toMillis());
@@ -94,9 +99,10 @@ public final class RunningApp implements AutoCloseable {
     }
 
     /** The app as it ships, run in a thread of its own until it started or failed (30 s at most). */
-    private static Launch launch(Map<String, String> settings) {
+    private static Launch launch(Map<String, String> settings, Map<String, Object> beans) {
         Main main = DevanaJobs.create();
         settings.forEach(main::addOverrideProperty);
+        beans.forEach(main::bind);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Thread thread = new Thread(() -> {
             try {

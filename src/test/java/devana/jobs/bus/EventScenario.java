@@ -12,6 +12,12 @@ import devana.jobs.events.EventsCommand;
 import devana.emulator.DevanaEmulator;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
+import io.opentelemetry.context.propagation.ContextPropagators;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -43,6 +49,7 @@ final class EventScenario implements AutoCloseable {
     private final Path dataDir;
     private RunningApp app;
     private Map<String, String> appSettings = Map.of();
+    private OpenTelemetrySdk traces;
     String extraction;
     String embedding;
     String sync;
@@ -57,7 +64,12 @@ final class EventScenario implements AutoCloseable {
         Map<String, String> settings = RunningApp.settings(emulator, dataDir);
         settings.put("jobs.events.uri", eventsUri);
         settings.putAll(extra);
-        app = RunningApp.start(settings);
+        Map<String, Object> beans = new LinkedHashMap<>();
+        if (traces != null) {
+            settings.put("camel.opentelemetry2.enabled", "true");
+            beans.put("openTelemetry", traces);
+        }
+        app = RunningApp.start(settings, beans);
         appSettings = Map.copyOf(settings);
         return app;
     }
@@ -86,6 +98,39 @@ final class EventScenario implements AutoCloseable {
         if (app != null) {
             app.close();
             app = null;
+        }
+    }
+
+    /**
+     * {@link #drive} with traces on (camel.opentelemetry2.enabled, the spans kept in memory): every event then carries
+     * its job change's traceparent as the bus carries headers ({@link #assertEachCarriesItsChangesTrace}).
+     */
+    void driveTraced(String eventsUri, Map<String, String> extra) throws SQLException {
+        traces = OpenTelemetrySdk.builder()
+                .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(InMemorySpanExporter.create())).build())
+                .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance()))
+                .build();
+        drive(eventsUri, extra);
+    }
+
+    /**
+     * Each event came with a W3C traceparent, that of its job change: one trace per change, the failure's retry decision
+     * in the failure's trace.
+     */
+    static void assertEachCarriesItsChangesTrace(List<Delivered> received) {
+        Map<String, String> traceOf = new LinkedHashMap<>();
+        for (Delivered delivered : received) {
+            String traceparent = delivered.headers().get("traceparent");
+            assertThat(traceparent).as("the traceparent of %s %s", delivered.type(), delivered.subject())
+                    .matches("00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]");
+            traceOf.put(delivered.id(), traceparent.substring(3, 35));
+        }
+        long changes = received.stream().filter(d -> !d.type().startsWith("ai.devana.job.retry.")).count();
+        assertThat(new java.util.HashSet<>(traceOf.values())).as("one trace per change").hasSize((int) changes);
+        for (Delivered decision : received.stream().filter(d -> d.type().startsWith("ai.devana.job.retry.")).toList()) {
+            Delivered failure = received.stream().filter(d -> d.subject().equals(decision.subject())
+                    && d.type().equals("ai.devana.job.error")).findFirst().orElseThrow();
+            assertThat(traceOf.get(decision.id())).as("the retry decision in its failure's trace").isEqualTo(traceOf.get(failure.id()));
         }
     }
 
@@ -264,6 +309,9 @@ final class EventScenario implements AutoCloseable {
     public void close() throws InterruptedException {
         stopApp();
         emulator.close();
+        if (traces != null) {
+            traces.close();
+        }
     }
 
     record Delivery(List<OutboxEvent> outbox, List<Delivered> received) {

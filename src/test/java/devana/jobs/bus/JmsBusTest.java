@@ -50,11 +50,12 @@ class JmsBusTest {
         Session session = consumer.createSession(false, Session.AUTO_ACKNOWLEDGE);
         session.createConsumer(session.createTopic(topic)).setMessageListener(message -> scenario.received.add(delivered(message)));
 
-        scenario.drive("jms:topic:" + topic, broker.appSettings());
+        scenario.driveTraced("jms:topic:" + topic, broker.appSettings());
         EventScenario.Delivery delivery = scenario.awaitAllDelivered();
 
         scenario.assertTheScenarioHappened(delivery.outbox());
         EventScenario.assertDeliveredExactlyTheOutbox(delivery.outbox(), delivery.received());
+        EventScenario.assertEachCarriesItsChangesTrace(delivery.received());
         assertThat(delivery.received()).allSatisfy(d -> {
             assertThat(d.destination()).isEqualTo(topic);
             assertThat(d.headers()).containsEntry("contentType", "application/cloudevents+json")

@@ -74,11 +74,12 @@ class KafkaBusTest {
     void publishes_each_event_keyed_by_its_target_with_cloud_events_headers() throws Exception {
         consume();
 
-        scenario.drive("kafka:" + TOPIC + "?brokers=" + kafka.bootstrapServers(), Map.of());
+        scenario.driveTraced("kafka:" + TOPIC + "?brokers=" + kafka.bootstrapServers(), Map.of());
         EventScenario.Delivery delivery = scenario.awaitAllDelivered();
 
         scenario.assertTheScenarioHappened(delivery.outbox());
         EventScenario.assertDeliveredExactlyTheOutbox(delivery.outbox(), delivery.received());
+        EventScenario.assertEachCarriesItsChangesTrace(delivery.received());
         assertThat(delivery.received()).allSatisfy(d -> {
             assertThat(d.key()).isEqualTo(d.targetId());
             assertThat(d.headers()).containsEntry("content-type", "application/cloudevents+json")

@@ -60,12 +60,13 @@ class MqttBusTest {
         consumer.setCallback(new Collector(scenario));
         consumer.subscribe(prefix + "/#", 1);
 
-        scenario.drive("paho-mqtt5:" + prefix + "/${header.jobType}?brokerUrl=tcp://" + Service.HOST + ":"
+        scenario.driveTraced("paho-mqtt5:" + prefix + "/${header.jobType}?brokerUrl=tcp://" + Service.HOST + ":"
                 + Service.MOSQUITTO.port() + "&qos=1", Map.of());
         EventScenario.Delivery delivery = scenario.awaitAllDelivered();
 
         scenario.assertTheScenarioHappened(delivery.outbox());
         EventScenario.assertDeliveredExactlyTheOutbox(delivery.outbox(), delivery.received());
+        EventScenario.assertEachCarriesItsChangesTrace(delivery.received());
         assertThat(delivery.received()).allSatisfy(d -> {
             assertThat(d.destination()).isEqualTo(prefix + "/" + d.jobType());
             assertThat(d.headers()).containsEntry("qos", "1")

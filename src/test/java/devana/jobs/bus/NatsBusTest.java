@@ -82,11 +82,12 @@ class NatsBusTest {
         String prefix = subscribe("devana.test." + scenario.run + ".jobs");
         consumer.flush(java.time.Duration.ofSeconds(5));
 
-        scenario.drive("nats:" + prefix + ".${header.jobType}?" + servers(), Map.of());
+        scenario.driveTraced("nats:" + prefix + ".${header.jobType}?" + servers(), Map.of());
         EventScenario.Delivery delivery = scenario.awaitAllDelivered();
 
         scenario.assertTheScenarioHappened(delivery.outbox());
         EventScenario.assertDeliveredExactlyTheOutbox(delivery.outbox(), delivery.received());
+        EventScenario.assertEachCarriesItsChangesTrace(delivery.received());
         assertThat(delivery.received()).allSatisfy(d -> {
             assertThat(d.destination()).isEqualTo(prefix + "." + d.jobType());
             assertThat(d.headers()).containsEntry("Content-Type", "application/cloudevents+json")

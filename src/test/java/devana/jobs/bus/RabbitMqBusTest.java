@@ -81,11 +81,12 @@ class RabbitMqBusTest {
         channel.queueBind(extractionsOnly, exchange, "EXTRACTION.#");
         collect(channel, everything);
 
-        scenario.drive(eventsUri(exchange), rabbitSettings(Service.RABBITMQ.port()));
+        scenario.driveTraced(eventsUri(exchange), rabbitSettings(Service.RABBITMQ.port()));
         EventScenario.Delivery delivery = scenario.awaitAllDelivered();
 
         scenario.assertTheScenarioHappened(delivery.outbox());
         EventScenario.assertDeliveredExactlyTheOutbox(delivery.outbox(), delivery.received());
+        EventScenario.assertEachCarriesItsChangesTrace(delivery.received());
         assertThat(delivery.received()).allSatisfy(d -> {
             assertThat(d.destination()).isEqualTo(d.jobType() + "." + d.type());
             assertThat(d.headers()).containsEntry("content_type", "application/cloudevents+json")
