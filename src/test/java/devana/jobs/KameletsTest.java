@@ -18,7 +18,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
-import org.apache.camel.ServiceStatus;
 import org.apache.camel.component.mock.MockEndpoint;
 import org.apache.camel.main.Main;
 import org.junit.jupiter.api.AfterEach;
@@ -231,20 +230,9 @@ class KameletsTest {
         camel.setDefaultPropertyPlaceholderLocation("file:" + properties.toAbsolutePath());
         camel.addInitialProperty("devana.key", emulator.apiKey());
         beans.accept(camel);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Main main = camel;
-        Thread thread = new Thread(() -> {
-            try {
-                main.run();
-            } catch (Throwable e) {
-                failure.set(e);
-            }
-        }, "kamelet-user");
-        thread.start();
-        await().atMost(Duration.ofSeconds(30)).until(() -> failure.get() != null
-                || main.getCamelContext() != null && main.getCamelContext().getStatus() == ServiceStatus.Started);
-        if (failure.get() != null) {
-            throw new IllegalStateException("the route did not start", failure.get());
+        RunningApp.Launch launch = RunningApp.launch(camel, "kamelet-user");
+        if (launch.failure().get() != null) {
+            throw new IllegalStateException("the route did not start", launch.failure().get());
         }
     }
 

@@ -103,6 +103,11 @@ public final class RunningApp implements AutoCloseable {
         Main main = DevanaJobs.create();
         settings.forEach(main::addOverrideProperty);
         beans.forEach(main::bind);
+        return launch(main, "devana-jobs-under-test");
+    }
+
+    /** A Camel Main (the app's, or another's) run in a thread of its own until it started or failed (30 s at most). */
+    static Launch launch(Main main, String threadName) {
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Thread thread = new Thread(() -> {
             try {
@@ -110,13 +115,14 @@ public final class RunningApp implements AutoCloseable {
             } catch (Throwable e) {
                 failure.set(e);
             }
-        }, "devana-jobs-under-test");
+        }, threadName);
         thread.start();
         await().atMost(Duration.ofSeconds(30)).until(() -> failure.get() != null || started(main));
         return new Launch(main, thread, failure);
     }
 
-    private record Launch(Main main, Thread thread, AtomicReference<Throwable> failure) {
+    /** A started Main, or what stopped it from starting ({@code failure}). */
+    record Launch(Main main, Thread thread, AtomicReference<Throwable> failure) {
     }
 
     private static boolean started(Main main) {
