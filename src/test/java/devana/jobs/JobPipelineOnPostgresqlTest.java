@@ -58,6 +58,6 @@ class JobPipelineOnPostgresqlTest extends JobPipelineTest {
                 .contains("job_state", "job_completions", "job_retries", "job_events", "webhook_deliveries", "outbox_claim", "flyway_schema_history");
         assertThat(app.rows("SELECT version, success FROM flyway_schema_history WHERE version IS NOT NULL ORDER BY installed_rank"))
                 .extracting(row -> row.get("version") + ":" + row.get("success"))
-                .containsExactly("1:true", "2:true", "3:true", "4:true", "5:true", "6:true", "7:true", "8:true", "9:true");
+                .containsExactly("1:true", "2:true", "3:true", "4:true", "5:true", "6:true", "7:true", "8:true", "9:true", "10:true");
     }
 }

@@ -106,5 +106,10 @@ public final class CloudEvents {
         public Event inTrace(String traceparent) {
             return new Event(id, account, type, jobId, jobType, targetId, json, traceparent);
         }
+
+        /** {@link #inTrace}, for an event that may be none (a status or a decision without an event type: null). */
+        public static Event traced(Event event, String traceparent) {
+            return event == null ? null : event.inTrace(traceparent);
+        }
     }
 }

@@ -88,7 +88,8 @@ public final class RetryClaims {
                 return new Claimed(Decision.NONE, null, false);
             }
             if (!request) {
-                EventOutbox.append(connection, events.retryDecided(account, job, decision.name(), null, now).inTrace(traceparent), now);
+                EventOutbox.append(connection, CloudEvents.Event.traced(events.retryDecided(account, job, decision.name(), null, now),
+                        traceparent), now);
             }
             return new Claimed(decision, attempt, !request);
         });
@@ -188,8 +189,8 @@ public final class RetryClaims {
                             + "last_error = ? WHERE account = ? AND failed_job_id = ? AND outcome = 'FAILED'",
                     httpStatus, now, note, account, claim.failedJobId());
             if (updated == 1) {
-                EventOutbox.append(connection, events.retryDecided(account, job, "REQUESTED", claim.attempt(), now)
-                        .inTrace(claim.traceparent()), now);
+                EventOutbox.append(connection, CloudEvents.Event.traced(events.retryDecided(account, job, "REQUESTED",
+                        claim.attempt(), now), claim.traceparent()), now);
             }
             return updated;
         });

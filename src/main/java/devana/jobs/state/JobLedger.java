@@ -366,9 +366,9 @@ public class JobLedger {
         boolean completed = JobStatus.DONE.equals(job.status())
                 && Transactions.insertIfAbsent(connection, INSERT_COMPLETION, completion(account, job, form.json(), now));
         String previous = stored == null ? null : stored.status();
-        JobTraces.Change trace = traces.change(account, job.id(), job.type(), job.status(), previous, job.targetId(),
-                delivery == null ? "poll" : "webhook");
-        EventOutbox.append(connection, events.statusChanged(account, job, now, form.cut()).inTrace(trace.traceparent()), now);
+        CloudEvents.Event event = events.statusChanged(account, job, now, form.cut());
+        JobTraces.Change trace = traced(event, account, job, previous, delivery == null ? "poll" : "webhook");
+        EventOutbox.append(connection, CloudEvents.Event.traced(event, trace == null ? null : trace.traceparent()), now);
         return new Observation(change, previous, job.fingerprint(), job, form.cut(), completed, trace);
     }
 
@@ -428,8 +428,9 @@ public class JobLedger {
                     done.add(new Completed(job, form.json()));
                 }
                 String previous = before == null ? null : before.status();
-                JobTraces.Change trace = traces.change(account, job.id(), job.type(), job.status(), previous, job.targetId(), "poll");
-                announced.add(events.statusChanged(account, job, now, form.cut()).inTrace(trace.traceparent()));
+                CloudEvents.Event event = events.statusChanged(account, job, now, form.cut());
+                JobTraces.Change trace = traced(event, account, job, previous, "poll");
+                announced.add(CloudEvents.Event.traced(event, trace == null ? null : trace.traceparent()));
                 observations[i] = new Observation(change, previous, job.fingerprint(), job, form.cut(), false, trace);
             }
             if (inserts > 0) {
@@ -452,6 +453,11 @@ public class JobLedger {
             }
         }
         return List.of(observations);
+    }
+
+    /** The trace of a change that is announced (a status with no event type, one not known today, has none). */
+    private JobTraces.Change traced(CloudEvents.Event event, String account, JobSnapshot job, String previous, String observedBy) {
+        return event == null ? null : traces.change(account, job.id(), job.type(), job.status(), previous, job.targetId(), observedBy);
     }
 
     /** The completion rows of these DONE jobs that are not there yet; returns the ids of the jobs whose row it wrote. */
