@@ -40,6 +40,21 @@ class StartupRefusalsTest extends AppOnEmulatorTest {
     }
 
     @Test
+    void refuses_a_base_url_with_a_query_a_fragment_or_a_user_and_does_not_show_it() throws Exception {
+        for (String url : new String[] {emulator.baseUrl() + "?x=", emulator.baseUrl() + "#top",
+            emulator.baseUrl().replace("http://", "http://someone:s3cr3t@")}) {
+            Map<String, String> settings = RunningApp.settings(emulator, dataDir);
+            settings.put("devana.base-url", url);
+
+            String failure = RunningApp.startupFailure(settings);
+
+            assertThat(failure).as(url).contains("devana.base-url (DEVANA_BASE_URL) must be http(s)://host[:port][/path], "
+                    + "with no query, fragment or user in it").doesNotContain("s3cr3t");
+        }
+        assertThat(emulator.requests()).isEmpty();
+    }
+
+    @Test
     void refuses_two_cluster_services_at_once_and_names_both_keys() throws Exception {
         Map<String, String> settings = RunningApp.settings(emulator, dataDir);
         settings.put("camel.cluster.file.enabled", "true");

@@ -76,9 +76,7 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
             throw new InvalidSettingException("devana.base-url is set to " + baseUrl
                     + " but no API key is: set DEVANA_API_KEY (never write the key in a file)");
         }
-        if (baseUrl != null && !baseUrl.startsWith("http://") && !baseUrl.startsWith("https://")) {
-            throw new InvalidSettingException("devana.base-url (DEVANA_BASE_URL) must start with http:// or https://");
-        }
+        checkBaseUrl("devana.base-url", baseUrl);
         int perMinute = (int) number(properties, "devana.rate-limit.per-minute");
         if (perMinute < 2) {
             throw new InvalidSettingException("devana.rate-limit.per-minute (DEVANA_RATE_LIMIT_PER_MINUTE) is " + perMinute
@@ -152,9 +150,7 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
             }
             String urlKey = AccountSettings.key(name, "base-url");
             String url = optional(properties, urlKey).map(value -> value.replaceAll("/+$", "")).orElse(defaultUrl);
-            if (url != null && !url.startsWith("http://") && !url.startsWith("https://")) {
-                throw new InvalidSettingException(urlKey + " (" + variable(urlKey) + ") must start with http:// or https://");
-            }
+            checkBaseUrl(urlKey, url);
             String keyKey = AccountSettings.key(name, "api-key");
             String key = optional(properties, keyKey).orElse(null);
             if (url != null && key == null) {
@@ -339,6 +335,30 @@ public record Settings(String baseUrl, String apiKey, long pollIntervalMillis, i
     private static String required(PropertiesComponent properties, String key) {
         return optional(properties, key).orElseThrow(() -> new InvalidSettingException(key + " (" + variable(key)
                 + ") is not set: application.properties gives it a value; restore that line or set the variable"));
+    }
+
+    /**
+     * A base URL is http:// or https://, a host, and at most a port and a path: a query, a fragment or a user there would
+     * be carried into (or refused from) every request the app builds on it (ApiRequest), and a user is a secret.
+     */
+    private static void checkBaseUrl(String key, String url) {
+        if (url == null) {
+            return;
+        }
+        if (!url.startsWith("http://") && !url.startsWith("https://")) {
+            throw new InvalidSettingException(key + " (" + variable(key) + ") must start with http:// or https://");
+        }
+        java.net.URI uri;
+        try {
+            uri = new java.net.URI(url);
+        } catch (java.net.URISyntaxException e) {
+            uri = null;
+        }
+        if (uri == null || uri.getHost() == null || uri.getRawQuery() != null || uri.getRawFragment() != null
+                || uri.getRawUserInfo() != null || url.contains("?") || url.contains("#")) {
+            throw new InvalidSettingException(key + " (" + variable(key) + ") must be http(s)://host[:port][/path], with no "
+                    + "query, fragment or user in it");
+        }
     }
 
     /** The environment variable that overrides a key (devana.poll.interval -> DEVANA_POLL_INTERVAL). */
