@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import devana.emulator.DevanaEmulator;
 import devana.emulator.Fault;
 import devana.emulator.RetryOutcome;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,6 +50,8 @@ class KameletsTest {
     @BeforeEach
     void takeTheEmulator() {
         emulator = emulated.emulator();
+        // a key as keys come: characters a URI query would take apart ('+', '&', '%'), given with RAW() as the docs say
+        emulator.setApiKey("dvn+key&part=2%41z");
     }
 
     @AfterEach
@@ -119,6 +123,22 @@ class KameletsTest {
     }
 
     @Test
+    void an_event_the_users_route_stops_counts_as_taken_and_the_events_after_it_go_on() throws Exception {
+        String dropped = emulator.job().type("SYNC").status("PENDING").add();
+        String kept = emulator.job().type("IMPORT").status("PENDING").add();
+        // the user's steps drop one job's events with stop, after mock:events saw them
+        Files.writeString(dir.resolve("my-route.camel.yaml"), sourceRoute() + "      - to:\n          uri: mock:events\n"
+                + "      - filter:\n          simple: \"${header.jobId} == '" + dropped + "'\"\n          steps:\n"
+                + "            - stop: {}\n      - to:\n          uri: mock:after\n");
+        startWritten();
+        await().atMost(TICKS).until(() -> subjects().containsAll(List.of(dropped, kept)));
+        long polls = getJobs();
+        await().atMost(TICKS).until(() -> getJobs() >= polls + 2);
+        assertThat(subjects()).containsExactlyInAnyOrder(dropped, kept);
+        assertThat(camel.getCamelContext().getEndpoint("mock:after", MockEndpoint.class).getReceivedCounter()).isEqualTo(1);
+    }
+
+    @Test
     void the_retry_action_asks_once_per_failed_job_and_passes_the_event_on_with_its_outcome() throws Exception {
         emulator.setRetryOutcome((target, type) -> RetryOutcome.STAY_PENDING);
         String failed = emulator.job().type("EMBEDDING").target("cm4folderAction1").status("ERROR").add();
@@ -133,8 +153,11 @@ class KameletsTest {
         assertThat(emulator.retryRequests()).extracting(r -> r.kind() + " " + r.targetId())
                 .containsExactly("reindex cm4folderAction1");
 
-        // the same event again (a redelivery, another consumer): decided already, nothing sent
+        // the same event again (a redelivery, another consumer; as bytes, as a stream): decided already, nothing sent
         assertThat(send(event).getMessage().getHeaders()).containsEntry("devanaRetryOutcome", "REQUESTED");
+        assertThat(send(event.getBytes(StandardCharsets.UTF_8)).getMessage().getHeaders()).containsEntry("devanaRetryOutcome", "REQUESTED");
+        assertThat(send(new ByteArrayInputStream(event.getBytes(StandardCharsets.UTF_8))).getMessage().getHeaders())
+                .containsEntry("devanaRetryOutcome", "REQUESTED");
         assertThat(emulator.retryRequests()).hasSize(1);
 
         // not a failed job's event: passed on, nothing sent
@@ -173,6 +196,47 @@ class KameletsTest {
     }
 
     @Test
+    void the_retry_action_decides_nothing_on_a_failure_the_api_does_not_show() throws Exception {
+        start(actionRoute());
+        String real = emulator.job().type("EXTRACTION").target("cm4docReal00001").status("ERROR").add();
+        Map<String, Object> made = new LinkedHashMap<>(emulator.jobJson(real));
+        made.put("id", "cm4jobMadeUp00001");
+        Map<String, Object> otherTarget = new LinkedHashMap<>(emulator.jobJson(real));
+        otherTarget.put("targetId", "cm4docVictim0001");
+
+        assertThat(send(errorEvent(made)).getMessage().getHeaders()).containsEntry("devanaRetryOutcome", "NOT_FAILED");
+        assertThat(send(errorEvent(otherTarget)).getMessage().getHeaders()).containsEntry("devanaRetryOutcome", "NOT_FAILED");
+        assertThat(emulator.retryRequests()).isEmpty();
+        // the real one, as the API shows it
+        assertThat(send(errorEvent(emulator.jobJson(real))).getMessage().getHeaders()).containsEntry("devanaRetryOutcome", "REQUESTED");
+        assertThat(emulator.retryRequests()).extracting(r -> r.targetId()).containsExactly("cm4docReal00001");
+    }
+
+    @Test
+    void an_api_answer_slower_than_the_response_timeout_fails_the_cycle_and_the_next_goes_on() throws Exception {
+        String job = emulator.job().type("SYNC").status("PENDING").add();
+        emulator.injectFault("GET /v1/jobs", Fault.slow(Duration.ofSeconds(5)), 1);
+        start(sourceRoute().replace("pollInterval: 2000", "pollInterval: 2000\n        responseTimeout: 1000"));
+        await().atMost(TICKS).until(() -> subjects().contains(job));
+        assertThat(emulator.requests()).filteredOn(r -> "/v1/jobs".equals(r.path())).hasSizeGreaterThanOrEqualTo(2);
+    }
+
+    @Test
+    void a_route_that_did_not_start_leaves_nothing_that_the_corrected_one_meets() throws Exception {
+        // the source opens its account, then the user's other route, an action with a parameter out of bounds, fails
+        Files.writeString(dir.resolve("my-route.camel.yaml"), sourceRoute() + "      - to:\n          uri: mock:events\n"
+                + actionRoute().replace("id: my-retries", "id: my-broken-retries")
+                        .replace("apiKey: \"RAW({{devana.key}})\"", "apiKey: \"RAW({{devana.key}})\"\n              maxAttempts: 101")
+                        .replace("/action", "/kamelets"));
+        assertThat(startupFailure(this::startWritten)).contains("parameter maxAttempts");
+        // corrected, with a new key, in the same JVM and on the same database
+        emulator.setApiKey("dvn-rotated-key-2");
+        start(sourceRoute().replace("RAW({{devana.key}})", "dvn-rotated-key-2"));
+        String job = emulator.job().type("SYNC").status("PENDING").add();
+        await().atMost(TICKS).until(() -> subjects().contains(job));
+    }
+
+    @Test
     void a_parameter_out_of_bounds_stops_the_route_with_the_parameter_named() throws Exception {
         String failure = startupFailure(sourceRoute().replace("pollInterval: 2000", "pollInterval: 500"));
         assertThat(failure).contains("devana-jobs-source").contains("parameter pollInterval").contains("2000")
@@ -189,7 +253,7 @@ class KameletsTest {
                       uri: kamelet:devana-jobs-source
                       parameters:
                         baseUrl: %s
-                        apiKey: "{{devana.key}}"
+                        apiKey: "RAW({{devana.key}})"
                         pollInterval: 2000
                         databaseUrl: "jdbc:h2:file:%s;LOCK_TIMEOUT=10000"
                       steps:
@@ -207,7 +271,7 @@ class KameletsTest {
                             uri: kamelet:devana-jobs-retry-action
                             parameters:
                               baseUrl: %s
-                              apiKey: "{{devana.key}}"
+                              apiKey: "RAW({{devana.key}})"
                               databaseUrl: "jdbc:h2:file:%s"
                 """.formatted(emulator.baseUrl(), dir.resolve("action").toAbsolutePath());
     }
@@ -218,9 +282,18 @@ class KameletsTest {
 
     /** The user's route, its steps ended by {@code extraSteps} then mock:events, in a Camel Main of its own. */
     private void start(String route, java.util.function.Consumer<Main> beans, String extraSteps) throws Exception {
-        Path file = dir.resolve("my-route.camel.yaml");
         String steps = route.contains("kamelet:devana-jobs-source") ? extraSteps + "      - to:\n          uri: mock:events\n" : "";
-        Files.writeString(file, route + steps);
+        Files.writeString(dir.resolve("my-route.camel.yaml"), route + steps);
+        startWritten(beans);
+    }
+
+    private void startWritten() throws Exception {
+        startWritten(main -> { });
+    }
+
+    /** The route file as written, in a Camel Main of its own. */
+    private void startWritten(java.util.function.Consumer<Main> beans) throws Exception {
+        Path file = dir.resolve("my-route.camel.yaml");
         // the user's own application.properties (the app's, on this class path, is not theirs); the key as a Camel JBang
         // user gives it: a property placeholder, from the environment or a secret
         Path properties = dir.resolve("application.properties");
@@ -237,8 +310,13 @@ class KameletsTest {
     }
 
     private String startupFailure(String route) throws Exception {
+        return startupFailure(() -> start(route));
+    }
+
+    /** Why the user's route did not start: every message of the failure and its causes; null if it started. */
+    private String startupFailure(Starting starting) throws Exception {
         try {
-            start(route);
+            starting.start();
             return null;
         } catch (IllegalStateException e) {
             StringBuilder messages = new StringBuilder();
@@ -247,6 +325,10 @@ class KameletsTest {
             }
             return messages.toString();
         }
+    }
+
+    private interface Starting {
+        void start() throws Exception;
     }
 
     private void stop() throws InterruptedException {
@@ -258,7 +340,7 @@ class KameletsTest {
         }
     }
 
-    private Exchange send(String body) {
+    private Exchange send(Object body) {
         ProducerTemplate template = camel.getCamelContext().createProducerTemplate();
         return template.request("direct:failures", exchange -> {
             exchange.getMessage().setBody(body);

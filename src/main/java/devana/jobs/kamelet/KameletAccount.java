@@ -1,20 +1,24 @@
 package devana.jobs.kamelet;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import devana.jobs.client.ApiBudget;
+import devana.jobs.client.JobsPage;
+import devana.jobs.client.MalformedPageException;
 import devana.jobs.config.AccountBeans;
 import devana.jobs.config.AccountSettings;
 import devana.jobs.config.Settings;
-import devana.jobs.contract.JobStatus;
+import devana.jobs.contract.ApiRequest;
+import devana.jobs.contract.DevanaId;
+import devana.jobs.errors.FailureReport;
+import devana.jobs.errors.LogMasking;
 import devana.jobs.events.CloudEventBindings;
 import devana.jobs.events.CloudEvents;
-import devana.jobs.errors.FailureReport;
 import devana.jobs.events.EventOutbox;
 import devana.jobs.kamelet.OpenAccounts.OpenAccount;
 import devana.jobs.retry.RetryClaims;
+import devana.jobs.retry.RetryPolicy;
 import devana.jobs.routes.Headers;
-import devana.jobs.state.InvalidJobException;
 import devana.jobs.state.JobSnapshot;
+import devana.jobs.text.OneLine;
 import devana.jobs.text.Secrets;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -30,7 +34,12 @@ import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.component.http.HttpClientConfigurer;
 import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.support.service.ServiceSupport;
+import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
+import org.apache.hc.core5.util.Timeout;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A Devana account as the Kamelets of {@code kamelets/} run it: the bean their templates declare, given the Kamelet's
@@ -39,27 +48,30 @@ import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
  * own beans ({@link OpenAccounts}). The template's steps call this bean, which hands each to the app's bean that does it
  * in the app's routes (the poll planner, the ledger, the retry policy ...), and is the HTTP client of the template's
  * Devana endpoints. The steps below those are the few only a Kamelet has: publishing the outbox to
- * {@code kamelet:sink}, reading a failed job's event, and saying what became of its retry.
+ * {@code kamelet:sink}, reading a failed job's event and asking the API whether it failed, and saying what became of
+ * its retry.
  */
 public class KameletAccount implements CamelContextAware, HttpClientConfigurer {
 
-    /** Header set by devana-jobs-retry-action: REQUESTED, EXHAUSTED, REJECTED, UNSUPPORTED, FAILED or NONE. */
+    /**
+     * Header set by devana-jobs-retry-action: REQUESTED, EXHAUSTED, REJECTED, UNSUPPORTED or FAILED (the failed job's
+     * retry claim), NOT_FAILED (the API does not show this failure: a forged or stale event), UNCONFIRMED (the API could
+     * not be asked now: nothing decided), or NONE (not a failed job's event).
+     */
     public static final String RETRY_OUTCOME = "devanaRetryOutcome";
     /** Header set by devana-jobs-retry-action: the attempt (1..maxAttempts) of a REQUESTED or FAILED retry. */
     public static final String RETRY_ATTEMPT = "devanaRetryAttempt";
     /** Property: whether the action's input is a failed job it decides on. */
     static final String FAILED_JOB = "devanaRetryFailedJob";
+    /** Property: the action's outcome when it decided nothing (NOT_FAILED, UNCONFIRMED, REJECTED unchecked). */
+    private static final String UNDECIDED = "devanaRetryUndecided";
     private static final String INPUT_BODY = "devanaRetryInputBody";
     private static final String INPUT_HEADERS = "devanaRetryInputHeaders";
     private static final String EVENT_SEQ = "eventSeq";
     /** Where the jar keeps its own application.properties for the Kamelets (the application's own may be first on the class path). */
     static final String DEFAULTS = "classpath:devana-jobs/application.properties";
     private static final int BATCH = 100;
-    /**
-     * The largest input the action reads: an event of the app carries a job of at most 256 Ki characters (StoredForm),
-     * so anything much larger is no failed job's event, and is passed on unread rather than parsed into memory.
-     */
-    static final int MAX_EVENT_BYTES = 1024 * 1024;
+    private static final Logger LOG = LoggerFactory.getLogger("devana.jobs.kamelet");
 
     private CamelContext camelContext;
     private String kamelet = "devana-jobs";
@@ -70,19 +82,39 @@ public class KameletAccount implements CamelContextAware, HttpClientConfigurer {
     private String pollInterval;
     private String maxAttempts;
     private String requestsPerMinute;
+    private String responseTimeout = "20000";
+    private String retryFailedJobs = "true";
+    private String confirmWithApi = "true";
     private String databaseUrl;
     private String databaseUser;
     private String databasePassword;
+    private long responseTimeoutMillis;
+    private boolean retries;
+    private boolean confirms;
     private OpenAccount open;
     /** The settings of an account to join on first use (no apiKey parameter). */
     private Settings toJoin;
+    private boolean closed;
 
-    /** The template's init method: reads the parameters and opens the account (or joins it, open already). */
-    public void open() {
+    /**
+     * The template's init method: reads the parameters and opens the account (or joins it, open already); the account is
+     * let go when the route is removed (the destroy method) or its CamelContext stops, whichever comes first.
+     */
+    public void open() throws Exception {
+        LogMasking.install();
         if (apiKey != null && !apiKey.isBlank()) {
             Secrets.remember(apiKey);
         }
         Secrets.remember(databasePassword);
+        retries = flag("retryFailedJobs", retryFailedJobs);
+        confirms = flag("confirmWithApi", confirmWithApi);
+        responseTimeoutMillis = millis("responseTimeout", responseTimeout);
+        // without a key of its own, the action joins the account a devana-jobs-source of this process opened (a Kamelet
+        // inside the source's route is made before the source's bean opens it: the join waits for the first message)
+        boolean joins = apiKey == null || apiKey.isBlank();
+        if (joins && caller == ApiBudget.Caller.POLL) {
+            throw new Settings.InvalidSettingException(kamelet + ": parameter apiKey is empty");
+        }
         Map<String, String> parameters = new LinkedHashMap<>();
         parameters.put("devana.accounts", "account");
         parameters.put(AccountSettings.key(account, "base-url"), "baseUrl");
@@ -93,12 +125,9 @@ public class KameletAccount implements CamelContextAware, HttpClientConfigurer {
         parameters.put("jobs.db.url", "databaseUrl");
         parameters.put("jobs.db.user", "databaseUser");
         parameters.put("jobs.db.password", "databasePassword");
-        // without a key of its own, the Kamelet joins the account a devana-jobs-source of this process opened (a Kamelet
-        // inside the source's route is made before the source's bean opens it: the join waits for the first message)
-        boolean joins = apiKey == null || apiKey.isBlank();
         Map<String, String> overrides = new LinkedHashMap<>();
-        String[] values = {account, baseUrl, apiKey, pollInterval, maxAttempts, requestsPerMinute, databaseUrl, databaseUser,
-            databasePassword};
+        String[] values = {account, baseUrl, joins ? "(the key of the account's source)" : apiKey, pollInterval, maxAttempts,
+            requestsPerMinute, databaseUrl, databaseUser, databasePassword};
         int i = 0;
         for (String key : parameters.keySet()) {
             String value = values[i++];
@@ -106,33 +135,60 @@ public class KameletAccount implements CamelContextAware, HttpClientConfigurer {
                 overrides.put(key, value);
             }
         }
-        if (joins) {
-            overrides.put(AccountSettings.key(account, "api-key"), "(the key of the account's source)");
-        }
         Settings settings;
         try {
             settings = read(overrides);
         } catch (Settings.InvalidSettingException e) {
             throw new Settings.InvalidSettingException(kamelet + ": " + inParameters(e.getMessage(), parameters));
         }
-        if (settings.accounts().size() != 1 || settings.baseUrl() == null && settings.accounts().get(0).baseUrl() == null) {
+        if (settings.accounts().size() != 1 || settings.accounts().get(0).baseUrl() == null) {
             throw new Settings.InvalidSettingException(kamelet + ": parameter baseUrl is required");
+        }
+        if (camelContext != null) {
+            camelContext.addService(new ServiceSupport() {
+                @Override
+                protected void doStop() {
+                    KameletAccount.this.close();
+                }
+            }, true, false);
         }
         if (joins) {
             toJoin = settings;
             return;
         }
         MeterRegistry metrics = camelContext == null ? null : camelContext.getRegistry().findSingleByType(MeterRegistry.class);
-        open = OpenAccounts.open(settings, metrics == null ? new SimpleMeterRegistry() : metrics, "the apiKey parameter of " + kamelet);
+        open = OpenAccounts.open(camelContext, settings, metrics == null ? new SimpleMeterRegistry() : metrics,
+                "the apiKey parameter of " + kamelet);
     }
 
-    /** The template's destroy method: lets go of the account (the last Kamelet to do so closes it). */
+    /** The template's destroy method, and the CamelContext's stop: lets go of the account (the last Kamelet closes it). */
     public synchronized void close() {
+        closed = true;
         toJoin = null;
         if (open != null) {
             OpenAccounts.release(open);
             open = null;
         }
+    }
+
+    private boolean flag(String parameter, String value) {
+        String text = value == null ? "" : value.trim();
+        if (!text.equalsIgnoreCase("true") && !text.equalsIgnoreCase("false")) {
+            throw new Settings.InvalidSettingException(kamelet + ": parameter " + parameter + " must be true or false");
+        }
+        return Boolean.parseBoolean(text);
+    }
+
+    private long millis(String parameter, String value) {
+        try {
+            long millis = Long.parseLong(value == null ? "" : value.trim());
+            if (millis >= 100 && millis <= 600_000) {
+                return millis;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new Settings.InvalidSettingException(kamelet + ": parameter " + parameter + " must be 100 to 600000 (ms)");
     }
 
     /** The settings a Kamelet's parameters make, on the jar's defaults only (no application.properties, no environment). */
@@ -163,11 +219,19 @@ public class KameletAccount implements CamelContextAware, HttpClientConfigurer {
 
     // --- the steps of the app's routes, on the account's beans (the same rules, the same headers and properties)
 
-    /** The HTTP client of this Kamelet's Devana endpoints: the source's polls, or the action's retries (parameter caller). */
+    /**
+     * The HTTP client of this Kamelet's Devana endpoints: the source's polls, or the action's retries (parameter caller),
+     * each answer awaited at most responseTimeout (the route's HTTP component is the user's: its timeouts are not the
+     * app's).
+     */
     @Override
     public void configureHttpClient(HttpClientBuilder clientBuilder) {
         AccountBeans beans = opened().beans();
         (caller == ApiBudget.Caller.POLL ? beans.pollClient() : beans.retryClient()).configureHttpClient(clientBuilder);
+        clientBuilder.setDefaultRequestConfig(RequestConfig.custom()
+                .setConnectionRequestTimeout(Timeout.ofMilliseconds(responseTimeoutMillis))
+                .setResponseTimeout(Timeout.ofMilliseconds(responseTimeoutMillis))
+                .build());
     }
 
     /** PollPlanner.begin: decides the cycle's kind and first request. */
@@ -314,14 +378,17 @@ public class KameletAccount implements CamelContextAware, HttpClientConfigurer {
         return jobs;
     }
 
+    /** Whether the source retries failed extractions and embeddings (parameter retryFailedJobs). */
+    public boolean retriesFailedJobs() {
+        return retries;
+    }
+
     // --- devana-jobs-retry-action: a failed job's event in, the same event out with what became of its retry
 
     /**
-     * Reads the action's input: a CloudEvent of a failed job (structured JSON, type ai.devana.job.error, its data the
-     * job), or the failed job itself. Keeps the input aside (it leaves the action unchanged), and for a failed job sets
-     * the exchange up for {@link RetryPolicy#decideOrResume}: the job as the body (a map) and as the property "job".
-     * Anything else (another event type, a job not in ERROR, text that is not a job, a body over {@value #MAX_EVENT_BYTES}
-     * bytes, a body that is neither text, bytes nor a map) is no failed job: nothing is sent.
+     * Reads the action's input ({@link FailedJobInput}), and keeps it aside (it leaves the action unchanged). A failed
+     * job sets the exchange up for {@link RetryPolicy#decideOrResume}: the job as the body (a map) and as the property
+     * "job". Anything else is no failed job: nothing is sent, and input that is not even an event is said, once a minute.
      */
     public void failedJob(Exchange exchange) {
         Message message = exchange.getMessage();
@@ -329,56 +396,84 @@ public class KameletAccount implements CamelContextAware, HttpClientConfigurer {
         exchange.setProperty(INPUT_BODY, input);
         exchange.setProperty(INPUT_HEADERS, new HashMap<>(message.getHeaders()));
         exchange.setProperty(FAILED_JOB, false);
-        Map<String, Object> job = jobOf(input);
-        if (job == null) {
+        FailedJobInput.Read read = FailedJobInput.read(input, opened().mapper());
+        if (read.job() == null) {
+            if (read.notOne() != null) {
+                String repeats = opened().repeats().say("kamelet-input|" + kamelet);
+                if (repeats != null) {
+                    LOG.warn("{} {}: passed on, nothing decided: the event is not a failed job's ({}){}", kamelet,
+                            opened().account().name(), OneLine.printable(read.notOne(), 200), repeats);
+                }
+            }
             return;
         }
-        JobSnapshot snapshot;
-        try {
-            snapshot = JobSnapshot.of(job);
-        } catch (InvalidJobException e) {
-            return;
-        }
-        if (!JobStatus.ERROR.equals(snapshot.status())) {
-            return;
-        }
-        message.setBody(job);
-        exchange.setProperty(Headers.JOB, snapshot);
+        message.setBody(read.job());
+        exchange.setProperty(Headers.JOB, read.snapshot());
         exchange.setProperty(FAILED_JOB, true);
     }
 
-    @SuppressWarnings("unchecked")
-    private Map<String, Object> jobOf(Object input) {
-        JsonNode node;
+    /**
+     * Whether the failure is looked up in the API before anything is decided (parameter confirmWithApi: an event from a
+     * bus may be forged or stale; the source, whose failures come from the API, turns it off). A target that is no
+     * Devana id cannot be looked up, nor retried: the event is REJECTED here, unrecorded.
+     */
+    public boolean confirmsWithApi(Exchange exchange) {
+        if (!confirms) {
+            return false;
+        }
+        JobSnapshot job = exchange.getProperty(Headers.JOB, JobSnapshot.class);
+        if (!DevanaId.isValid(job.targetId())) {
+            undecided(exchange, "REJECTED");
+            return false;
+        }
+        return true;
+    }
+
+    /** Makes the exchange GET /v1/jobs?targetId= of the failed job's target (the step right before the route sends it). */
+    public void prepareConfirmation(Exchange exchange) {
+        JobSnapshot job = exchange.getProperty(Headers.JOB, JobSnapshot.class);
+        ApiRequest.jobsOfTarget(job.targetId()).prepare(exchange);
+    }
+
+    /**
+     * Reads the target's page: the failure goes on to its decision as the API shows it (its type, its target), or, not
+     * shown there, is NOT_FAILED: nothing is decided on a job the API does not show failed.
+     */
+    public void confirmed(Exchange exchange) {
+        JobSnapshot claimed = exchange.getProperty(Headers.JOB, JobSnapshot.class);
+        List<Object> page;
         try {
-            if (input instanceof Map<?, ?> map) {
-                node = opened().mapper().valueToTree(map);
-            } else if (input instanceof byte[] bytes && bytes.length <= MAX_EVENT_BYTES) {
-                node = opened().mapper().readTree(bytes);
-            } else if (input instanceof String text && text.length() <= MAX_EVENT_BYTES) {
-                node = opened().mapper().readTree(text);
-            } else {
-                return null;
+            page = JobsPage.read(opened().mapper(), exchange.getMessage().getBody(String.class), "jobs of the target");
+        } catch (MalformedPageException e) {
+            page = List.of();
+        }
+        Map<String, Object> shown = FailedJobInput.shownFailed(page, claimed);
+        if (shown == null) {
+            undecided(exchange, "NOT_FAILED");
+            String repeats = opened().repeats().say("kamelet-not-failed|" + kamelet);
+            if (repeats != null) {
+                LOG.warn("{} {}: job {} is not shown failed by the API (a forged or stale event): nothing decided{}", kamelet,
+                        opened().account().name(), claimed.id(), repeats);
             }
-        } catch (java.io.IOException | IllegalArgumentException e) {
-            return null;
+            return;
         }
-        if (node == null || !node.isObject()) {
-            return null;
-        }
-        if (node.has("specversion")) {
-            if (!"ai.devana.job.error".equals(node.path("type").asText()) || !node.path("data").isObject()) {
-                return null;
-            }
-            node = node.get("data");
-        }
-        return opened().mapper().convertValue(node, Map.class);
+        exchange.getMessage().setBody(shown);
+        exchange.setProperty(Headers.JOB, JobSnapshot.of(shown));
+    }
+
+    /** The API could not be asked (the retry share spent, a failure): nothing is decided now; the event can come again. */
+    public void unconfirmed(Exchange exchange) {
+        undecided(exchange, "UNCONFIRMED");
+    }
+
+    private void undecided(Exchange exchange, String outcome) {
+        exchange.setProperty(FAILED_JOB, false);
+        exchange.setProperty(UNDECIDED, outcome);
     }
 
     /**
      * The action's output: its input as it came (body and headers), with {@value #RETRY_OUTCOME} (what job_retries holds
-     * for the failed job now: REQUESTED, EXHAUSTED, REJECTED, UNSUPPORTED, FAILED, or NONE when the input was no failed
-     * job) and {@value #RETRY_ATTEMPT}.
+     * for the failed job now, or why nothing was decided) and {@value #RETRY_ATTEMPT}.
      */
     @SuppressWarnings("unchecked")
     public void retryOutcome(Exchange exchange) throws SQLException {
@@ -387,6 +482,7 @@ public class KameletAccount implements CamelContextAware, HttpClientConfigurer {
         if (Boolean.TRUE.equals(exchange.getProperty(FAILED_JOB, Boolean.class)) && job != null) {
             standing = opened().retries().standing(opened().account().name(), job.id());
         }
+        String undecided = exchange.getProperty(UNDECIDED, String.class);
         Message message = exchange.getMessage();
         message.setBody(exchange.getProperty(INPUT_BODY));
         message.getHeaders().clear();
@@ -394,15 +490,16 @@ public class KameletAccount implements CamelContextAware, HttpClientConfigurer {
         if (headers != null) {
             message.getHeaders().putAll(headers);
         }
-        message.setHeader(RETRY_OUTCOME, standing == null ? "NONE" : standing.outcome());
+        message.setHeader(RETRY_OUTCOME, standing != null ? standing.outcome() : undecided != null ? undecided : "NONE");
         message.setHeader(RETRY_ATTEMPT, standing == null ? null : standing.attempt());
         exchange.removeProperty(INPUT_BODY);
         exchange.removeProperty(INPUT_HEADERS);
+        exchange.removeProperty(UNDECIDED);
     }
 
     private synchronized OpenAccount opened() {
-        if (open == null && toJoin != null) {
-            open = OpenAccounts.join(toJoin, kamelet);
+        if (open == null && toJoin != null && !closed) {
+            open = OpenAccounts.join(camelContext, toJoin, kamelet);
             toJoin = null;
         }
         if (open == null) {
@@ -444,6 +541,18 @@ public class KameletAccount implements CamelContextAware, HttpClientConfigurer {
 
     public void setRequestsPerMinute(String requestsPerMinute) {
         this.requestsPerMinute = requestsPerMinute;
+    }
+
+    public void setResponseTimeout(String responseTimeout) {
+        this.responseTimeout = responseTimeout;
+    }
+
+    public void setRetryFailedJobs(String retryFailedJobs) {
+        this.retryFailedJobs = retryFailedJobs;
+    }
+
+    public void setConfirmWithApi(String confirmWithApi) {
+        this.confirmWithApi = confirmWithApi;
     }
 
     public void setDatabaseUrl(String databaseUrl) {

@@ -20,14 +20,16 @@ import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.camel.CamelContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The accounts the Kamelets of this process have open, one per account and database: a devana-jobs-source and the
+ * The accounts the Kamelets of a CamelContext have open, one per account and database: a devana-jobs-source and the
  * devana-jobs-retry-action of the same account and database share it, as the app's poll and retries do: one API budget
- * (polls and retries each within their share), one state, one retry claim per failed job. The last Kamelet to let go of
- * an account closes its database pool.
+ * (polls and retries each within their share), one state, one retry claim per failed job; so they must agree on the
+ * account's base URL, key, retries per target and budget. The last Kamelet to let go of an account closes its database
+ * pool; a context stopped, or one that never started, leaves nothing open that another context would meet.
  */
 final class OpenAccounts {
 
@@ -38,9 +40,26 @@ final class OpenAccounts {
     }
 
     /** One open account: the app's beans for it, on its own database pool. */
-    record OpenAccount(String key, Settings settings, AccountSettings account, HikariDataSource dataSource, Transactions tx, JobLedger ledger,
-                       RetryPolicy retries, AccountBeans beans, OutboxClaim outboxClaim, FailureReport failures,
-                       ObjectMapper mapper, int[] users) {
+    record OpenAccount(String key, Settings settings, AccountSettings account, HikariDataSource dataSource, Transactions tx,
+                       JobLedger ledger, RetryPolicy retries, AccountBeans beans, OutboxClaim outboxClaim, FailureReport failures,
+                       RepeatedFailures repeats, ObjectMapper mapper, int[] users) {
+    }
+
+    private static String key(CamelContext context, Settings settings) {
+        return System.identityHashCode(context) + "|" + settings.accounts().get(0).name() + "@" + settings.dbUrl();
+    }
+
+    /** Refused when a Kamelet's settings differ from those of the account open already: one account, one set of rules. */
+    private static void sameAccount(OpenAccount open, Settings settings, String kamelet) {
+        AccountSettings account = settings.accounts().get(0);
+        String differs = !Objects.equals(account.baseUrl(), open.account().baseUrl()) ? "baseUrl"
+                : settings.maxAttempts() != open.settings().maxAttempts() ? "maxAttempts"
+                : settings.rateLimitPerMinute() != open.settings().rateLimitPerMinute() ? "requestsPerMinute" : null;
+        if (differs != null) {
+            throw new Settings.InvalidSettingException(kamelet + ": account " + account.name() + " on "
+                    + settings.dbUrlForDisplay() + " is open already with another " + differs + ": give every Kamelet of "
+                    + "one account and database the same " + differs);
+        }
     }
 
     /**
@@ -49,11 +68,12 @@ final class OpenAccounts {
      *
      * @param keyParameter how the Kamelet's user gives the key, for the message of a 401
      */
-    static synchronized OpenAccount open(Settings settings, MeterRegistry metrics, String keyParameter) {
+    static synchronized OpenAccount open(CamelContext context, Settings settings, MeterRegistry metrics, String keyParameter) {
         AccountSettings account = settings.accounts().get(0);
-        String key = account.name() + "@" + settings.dbUrl();
+        String key = key(context, settings);
         OpenAccount open = OPEN.get(key);
         if (open != null) {
+            sameAccount(open, settings, keyParameter.substring(keyParameter.lastIndexOf(' ') + 1));
             if (account.apiKey() != null && !Objects.equals(account.apiKey(), open.account().apiKey())) {
                 throw new IllegalArgumentException("account " + account.name() + " on " + settings.dbUrlForDisplay()
                         + " is already open in this process with another API key: give every Kamelet of one account the same key");
@@ -74,13 +94,14 @@ final class OpenAccounts {
      *
      * @throws IllegalStateException when no Kamelet of this process has it open
      */
-    static synchronized OpenAccount join(Settings settings, String kamelet) {
+    static synchronized OpenAccount join(CamelContext context, Settings settings, String kamelet) {
         AccountSettings account = settings.accounts().get(0);
-        OpenAccount open = OPEN.get(account.name() + "@" + settings.dbUrl());
+        OpenAccount open = OPEN.get(key(context, settings));
         if (open == null) {
             throw new IllegalStateException(kamelet + " has no apiKey parameter, and no devana-jobs-source of account "
                     + account.name() + " on " + settings.dbUrlForDisplay() + " runs in this process to share its key: give it apiKey");
         }
+        sameAccount(open, settings, kamelet);
         open.users()[0]++;
         return open;
     }
@@ -108,6 +129,6 @@ final class OpenAccounts {
         // one account, one process: its only full scans, and every call of the account is this process's
         AccountBeans beans = AccountBeans.of(settings, account, ledger, mapper, metrics, clock, new FullScans(1), true);
         return new OpenAccount(key, settings, account, dataSource, tx, ledger, retries, beans, new OutboxClaim(dataSource),
-                new FailureReport(metrics, repeats, Map.of(account.name(), keyParameter)), mapper, new int[] {1});
+                new FailureReport(metrics, repeats, Map.of(account.name(), keyParameter)), repeats, mapper, new int[] {1});
     }
 }
