@@ -75,6 +75,9 @@ public class JobsConfiguration implements CamelConfiguration {
 
     @Override
     public void configure(CamelContext context) throws Exception {
+        // before any route makes its pools: an idle scheduled pool's thread goes (a hundred accounts' leadership threads)
+        context.getExecutorServiceManager().setThreadPoolFactory(
+                new IdleThreadsLeave(context.getExecutorServiceManager().getThreadPoolFactory()));
         PropertiesComponent properties = context.getPropertiesComponent();
         Settings settings = Settings.read(properties);
         String viewerLogin = settings.service().viewerLogin();
