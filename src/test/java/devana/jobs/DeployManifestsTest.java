@@ -70,15 +70,7 @@ class DeployManifestsTest {
         if (!onPath("kubectl")) {
             return;
         }
-        Path out = work.resolve("rendered.yaml");
-        Path err = work.resolve("render.err");
-        Process process = new ProcessBuilder(RENDER.split(" ")).directory(new File("."))
-                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        if (!process.waitFor(RENDER_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            fail(RENDER + " did not finish within " + RENDER_TIMEOUT.toSeconds() + " s");
-        }
-        assertThat(process.exitValue()).as("%s failed: %s", RENDER, Files.readString(err)).isZero();
+        Path out = kustomize(RENDER, work);
 
         documents = new ArrayList<>();
         for (Object document : new Load(LoadSettings.builder().build()).loadAllFromString(Files.readString(out))) {
@@ -90,6 +82,20 @@ class DeployManifestsTest {
         dockerfile = Files.readAllLines(Path.of("deploy/Dockerfile")).stream().map(String::trim)
                 .filter(line -> !line.isEmpty() && !line.startsWith("#")).map(line -> line.split("\\s+", 2))
                 .filter(words -> words.length == 2).toList();
+    }
+
+    /** Runs a render command from the repository root; returns the file it wrote (its standard output). */
+    static Path kustomize(String command, Path work) throws Exception {
+        Path out = work.resolve("rendered.yaml");
+        Path err = work.resolve("render.err");
+        Process process = new ProcessBuilder(command.split(" ")).directory(new File("."))
+                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        if (!process.waitFor(RENDER_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            fail(command + " did not finish within " + RENDER_TIMEOUT.toSeconds() + " s");
+        }
+        assertThat(process.exitValue()).as("%s failed: %s", command, Files.readString(err)).isZero();
+        return out;
     }
 
     @BeforeEach

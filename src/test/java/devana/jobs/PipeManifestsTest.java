@@ -7,15 +7,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
@@ -47,15 +44,7 @@ class PipeManifestsTest {
         if (!DeployManifestsTest.onPath("kubectl")) {
             return;
         }
-        Path out = work.resolve("rendered.yaml");
-        Path err = work.resolve("render.err");
-        Process process = new ProcessBuilder(RENDER.split(" ")).directory(new File("."))
-                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        if (!process.waitFor(Duration.ofSeconds(60).toSeconds(), TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            fail(RENDER + " did not finish within 60 s");
-        }
-        assertThat(process.exitValue()).as("%s failed: %s", RENDER, Files.readString(err)).isZero();
+        Path out = DeployManifestsTest.kustomize(RENDER, work);
         documents = new ArrayList<>();
         YAML.readerFor(JsonNode.class).readValues(out.toFile()).forEachRemaining(node -> documents.add((JsonNode) node));
     }
