@@ -2,6 +2,9 @@ package devana.jobs.state;
 
 import devana.jobs.contract.JobStatus;
 import java.time.Instant;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 /** The rules of change detection: what one observation of a job is, against the state stored for it. No database here. */
 public final class ChangeRules {
@@ -12,11 +15,28 @@ public final class ChangeRules {
     /** What an observation is; REPLAY is decided before (a push accepted before), the others here. */
     public enum Change { NEW, CHANGED, REFINED, UNCHANGED, STALE, REPLAY }
 
+    /**
+     * The fingerprints of the API's own states (a known status, with no progress or 0 to 100), made once: the cache of
+     * what was last seen of each job holds these shared instances, not one string per job.
+     */
+    private static final Map<String, String[]> KNOWN_FINGERPRINTS = JobStatus.KNOWN.stream().collect(Collectors.toUnmodifiableMap(
+            status -> status, status -> IntStream.rangeClosed(-1, 100)
+                    .mapToObj(p -> status + "|" + (p < 0 ? "" : Integer.toString(p))).toArray(String[]::new)));
+
     /** The state stored for a job: its status, progress and the API's updatedAt (each may be null but the status). */
     public record Stored(String status, Integer progress, Instant updatedAt) {
         String fingerprint() {
-            return status + "|" + (progress == null ? "" : progress);
+            return ChangeRules.fingerprint(status, progress);
         }
+    }
+
+    /** What change detection compares: a job changed when its status or its progress did (see {@link #judge}). */
+    static String fingerprint(String status, Integer progress) {
+        String[] known = KNOWN_FINGERPRINTS.get(status);
+        if (known != null && (progress == null || (progress >= 0 && progress <= 100))) {
+            return known[progress == null ? 0 : progress + 1];
+        }
+        return status + "|" + (progress == null ? "" : progress);
     }
 
     /**

@@ -93,7 +93,7 @@ public record JobSnapshot(String id, String targetId, String type, String status
 
     /** What change detection compares: a job changed when this differs. */
     public String fingerprint() {
-        return status + "|" + (progress == null ? "" : progress);
+        return ChangeRules.fingerprint(status, progress);
     }
 
     private static String token(Map<String, Object> job, String field, int maxLength) {

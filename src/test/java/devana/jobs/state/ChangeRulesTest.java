@@ -50,6 +50,26 @@ class ChangeRulesTest {
         assertThat(ChangeRules.judge(new Stored("IN_PROGRESS", 70, T0), job("ERROR", null, T1))).isEqualTo(Change.CHANGED);
     }
 
+    @Test
+    void a_fingerprint_is_the_status_and_the_progress_the_same_for_an_observation_and_its_stored_state() {
+        assertThat(job("IN_PROGRESS", 45, T0).fingerprint()).isEqualTo("IN_PROGRESS|45")
+                .isEqualTo(new Stored("IN_PROGRESS", 45, T1).fingerprint());
+        assertThat(job("PENDING", null, T0).fingerprint()).isEqualTo("PENDING|").isEqualTo(new Stored("PENDING", null, null).fingerprint());
+        assertThat(job("IN_PROGRESS", 45, T0).fingerprint()).isNotEqualTo(job("IN_PROGRESS", 46, T0).fingerprint());
+        assertThat(job("DONE", 100, T0).fingerprint()).isNotEqualTo(job("ERROR", 100, T0).fingerprint());
+    }
+
+    @Test
+    void the_api_s_own_states_share_one_fingerprint_instance_and_any_other_state_still_has_its_own() {
+        // the cache of what was last seen holds one per job: the API's states must not cost a string each
+        assertThat(job("IN_PROGRESS", 45, T0).fingerprint()).isSameAs(new Stored("IN_PROGRESS", 45, T1).fingerprint());
+        assertThat(job("DONE", null, T0).fingerprint()).isSameAs(job("DONE", null, T1).fingerprint());
+        assertThat(job("QUEUED_BY_VENDOR", 7, T0).fingerprint()).isEqualTo("QUEUED_BY_VENDOR|7");
+        assertThat(new Stored("IN_PROGRESS", 250, T0).fingerprint()).isEqualTo("IN_PROGRESS|250");
+        assertThat(new Stored("IN_PROGRESS", -1, T0).fingerprint()).isEqualTo("IN_PROGRESS|-1")
+                .isNotEqualTo(new Stored("IN_PROGRESS", null, T0).fingerprint());
+    }
+
     private static JobSnapshot job(String status, Integer progress, Instant updatedAt) {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("id", "cm4jobRules1");
