@@ -14,6 +14,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.core.config.Configurator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -137,6 +139,29 @@ abstract class JobPipelineTest extends AppOnEmulatorTest {
         assertThat(events).extracting(e -> e.get("id")).doesNotHaveDuplicates();
         assertThat(app.rows("SELECT status, progress FROM job_state WHERE job_id = ?", id))
                 .singleElement().satisfies(row -> assertThat(row).containsEntry("status", "DONE").containsEntry("progress", 100));
+    }
+
+    @Test
+    void counts_a_job_seen_again_unchanged_and_routes_it_no_further_unless_it_failed() throws Exception {
+        String running = emulator.job().type("SYNC").status("IN_PROGRESS").progress(30).add();
+        emulator.job().type("IMPORT").status("DONE").progress(100).add();
+        emulator.job().type("EXTRACTION").target("cm4docSeenAgain").status("ERROR").error("PDF parsing failed").add();
+        Configurator.setLevel("devana.jobs.dispatch", Level.DEBUG);
+        try (LogCapture log = new LogCapture()) {
+            startApp();
+            await().atMost(CYCLES).until(() -> emulator.retryRequests().size() == 1 && app.receivedEvents().size() == 4);
+            double observed = app.counter("devana.jobs.observed", "source", "poll");
+            await().atMost(CYCLES).until(() -> app.counter("devana.jobs.observed", "source", "poll") >= observed + 12);
+
+            // every sighting is counted, but the running job, seen as it was, is routed once: its DEBUG line comes once
+            assertThat(log.count("job " + running + " running (30%)")).isEqualTo(1);
+            emulator.update(running, "IN_PROGRESS", 60);
+            await().atMost(CYCLES).until(() -> log.count("job " + running + " running (60%)") == 1);
+            await().atMost(CYCLES).until(() -> app.receivedEvents().stream().filter(e -> running.equals(e.get("subject"))).count() == 2);
+            assertThat(emulator.retryRequests()).hasSize(1);
+        } finally {
+            Configurator.setLevel("devana.jobs.dispatch", Level.INFO);
+        }
     }
 
     @Test
