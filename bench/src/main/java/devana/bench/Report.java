@@ -66,6 +66,12 @@ record Report(String machine, String loadAtStart, String loadBeforeJmh, String l
                 ratio(page.failures().median(), app.failures().median()), "", ""));
         md.append(row("1", "- DONE -> completion row committed (page: monitor returns)", app.completions().seconds(),
                 page.completions().seconds(), ratio(page.completions().median(), app.completions().median()), "", ""));
+        md.append(row("1", "- DONE: the change to the first request after it (waiting for a cycle)", app.completionWaits().ms(),
+                page.completionWaits().ms(), "", "", ""));
+        md.append(row("1", "- DONE: that request to the completion row (the cycle's own time)", app.completionCycles().ms(),
+                page.completionCycles().ms(), "", "", ""));
+        md.append(row("1", "- time between two requests for the newest page (page: its loop's pages)", app.newestPagePeriods().ms(),
+                page.newestPagePeriods().ms(), "", "", ""));
         md.append(row("1", "- ERROR -> seen by a monitor (page only; it raises, retries wait for the loop)", "-",
                 page.failuresSeen().seconds(), "-", "", ""));
         md.append(row("2", "GET requests/min to track the workload", String.format("%.1f", app.getsPerMinute()),

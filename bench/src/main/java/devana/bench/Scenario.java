@@ -40,7 +40,8 @@ final class Scenario {
     /** One client's figures. */
     record Side(Stats all, Stats failures, Stats completions, Stats failuresSeen, Map<String, Long> requests,
                 double minutes, int retriableFailures, int failuresMissed, int completionsMeasured,
-                int completionsMissed, int retryPosts, int failuresRetriedTwiceOrMore) {
+                int completionsMissed, int retryPosts, int failuresRetriedTwiceOrMore, Stats completionWaits,
+                Stats completionCycles, Stats newestPagePeriods) {
 
         double getsPerMinute() {
             return requests.entrySet().stream().filter(e -> e.getKey().startsWith("GET"))
@@ -179,6 +180,10 @@ final class Scenario {
         List<Double> failures = new ArrayList<>();
         List<Double> seen = new ArrayList<>();
         List<Double> done = new ArrayList<>();
+        List<Double> waits = new ArrayList<>();
+        List<Double> cycles = new ArrayList<>();
+        List<Instant> gets = log.requests().stream().filter(r -> r.method().equals("GET")).map(RequestLog.Request::at)
+                .sorted().toList();
         int retriable = 0;
         int failuresMissed = 0;
         int doneMeasured = 0;
@@ -211,11 +216,38 @@ final class Scenario {
                     double ms = millis(t.at(), recorded);
                     done.add(ms);
                     all.add(ms);
+                    Instant asked = firstAfter(gets, t.at());
+                    if (asked != null && !asked.isAfter(recorded)) {
+                        waits.add(millis(t.at(), asked));
+                        cycles.add(millis(asked, recorded));
+                    }
                 }
             }
         }
+        List<Instant> newest = log.requests().stream().filter(r -> r.kind().equals("GET newest page"))
+                .map(RequestLog.Request::at).filter(at -> !at.isBefore(from) && at.isBefore(to)).sorted().toList();
+        List<Double> periods = new ArrayList<>();
+        for (int i = 1; i < newest.size(); i++) {
+            periods.add(millis(newest.get(i - 1), newest.get(i)));
+        }
         return new Side(Stats.of(all), Stats.of(failures), Stats.of(done), Stats.of(seen), log.countByKind(from, to),
-                minutes(from, to), retriable, failuresMissed, doneMeasured, doneMissed, posts, twice);
+                minutes(from, to), retriable, failuresMissed, doneMeasured, doneMissed, posts, twice, Stats.of(waits),
+                Stats.of(cycles), Stats.of(periods));
+    }
+
+    /** The first of the sorted instants after {@code at}: the first request that could see a change made then. */
+    private static Instant firstAfter(List<Instant> sorted, Instant at) {
+        int low = 0;
+        int high = sorted.size();
+        while (low < high) {
+            int mid = (low + high) >>> 1;
+            if (sorted.get(mid).isAfter(at)) {
+                high = mid;
+            } else {
+                low = mid + 1;
+            }
+        }
+        return low < sorted.size() ? sorted.get(low) : null;
     }
 
     /** The first full scan reached offset 1000 and the next cycle began: its 1,100 jobs are processed. */
