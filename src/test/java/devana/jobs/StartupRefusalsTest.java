@@ -1,14 +1,19 @@
 package devana.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import devana.jobs.config.Settings;
 import java.net.ServerSocket;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** Settings the app refuses to start with, each said in one line that names the setting that moves it. */
+/**
+ * Settings the app refuses to start with, each said in one line that names the setting that moves it; and one it
+ * must not refuse.
+ */
 class StartupRefusalsTest extends AppOnEmulatorTest {
 
     @Test
@@ -52,6 +57,18 @@ class StartupRefusalsTest extends AppOnEmulatorTest {
                     + "with no query, fragment or user in it").doesNotContain("s3cr3t");
         }
         assertThat(emulator.requests()).isEmpty();
+    }
+
+    @Test
+    void starts_and_polls_when_the_initial_delay_equals_the_interval() throws Exception {
+        // the poll and the retry resends share one timer thread: their endpoints must still differ
+        Map<String, String> settings = RunningApp.settings(emulator, dataDir);
+        settings.put("devana.poll.initial-delay", settings.get("devana.poll.interval"));
+        long before = emulator.requests().size();
+        try (RunningApp app = RunningApp.start(settings)) {
+            assertThat(app.context().getRoute("resend-retry-requests-that-did-not-go-through").getUptimeMillis()).isNotNegative();
+            await().atMost(Duration.ofSeconds(20)).until(() -> emulator.requests().size() > before);
+        }
     }
 
     @Test
