@@ -178,6 +178,49 @@ class IncrementalPollingTest {
         assertThat(recorded).isBefore(runningList);
     }
 
+    @Test
+    void reads_a_later_full_scan_a_page_at_a_time_and_finds_a_job_only_a_scan_can_show() throws Exception {
+        emulator = DevanaEmulator.start(EmulatorOptions.forTests());
+        Instant now = Instant.now();
+        for (int i = 0; i < 350; i++) {
+            emulator.job().type("EXTRACTION").status("DONE").progress(100)
+                    .createdAt(now.minus(Duration.ofHours(5)).plusSeconds(i * 10L)).add();
+        }
+        Map<String, String> settings = RunningApp.settings(emulator, dataDir);
+        // a scan every 20 s: a later one's deeper pages at most once a second, one at the end of a cycle
+        settings.put("devana.poll.full-scan-interval", "20000");
+        app = RunningApp.start(settings);
+        await().atMost(Duration.ofSeconds(60)).until(() -> app.count("SELECT COUNT(*) FROM job_state") == 350);
+        Instant firstScanRead = Instant.now();
+
+        // finished, older than every other job: never on the newest page, never active; only a full scan shows it
+        String hidden = emulator.job().type("EMBEDDING").status("DONE").progress(100)
+                .createdAt(now.minus(Duration.ofHours(6))).add();
+        await().atMost(Duration.ofSeconds(60)).until(() ->
+                app.count("SELECT COUNT(*) FROM job_completions WHERE job_id = ?", hidden) == 1);
+
+        List<RecordedRequest> requests = emulator.requests().stream().filter(r -> r.at().isAfter(firstScanRead)).toList();
+        List<Integer> deeper = new ArrayList<>();
+        for (int i = 0; i < requests.size(); i++) {
+            if (isDeeperPage(requests.get(i))) {
+                deeper.add(i);
+            }
+        }
+        assertThat(deeper).as("the later scan's pages at offsets 100, 200 and 300").hasSizeGreaterThanOrEqualTo(3);
+        for (int k = 1; k < deeper.size(); k++) {
+            // never two of its pages in one cycle: a cycle's newest page comes between them, and a second at least
+            assertThat(requests.subList(deeper.get(k - 1), deeper.get(k))).anyMatch(r -> "limit=100&offset=0".equals(r.query()));
+            assertThat(Duration.between(requests.get(deeper.get(k - 1)).at(), requests.get(deeper.get(k)).at()))
+                    .isGreaterThanOrEqualTo(Duration.ofSeconds(1));
+        }
+    }
+
+    private static boolean isDeeperPage(RecordedRequest request) {
+        String query = request.query();
+        return query != null && query.startsWith("limit=100&offset=") && !query.equals("limit=100&offset=0")
+                && !query.contains("type=") && !query.contains("targetId=");
+    }
+
     private long secondRunningPages(Instant after) {
         return emulator.requests().stream().filter(r -> r.at().isAfter(after) && r.query() != null
                 && r.query().contains("type=IN_PROGRESS") && r.query().contains("offset=100")).count();

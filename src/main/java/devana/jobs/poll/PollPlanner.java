@@ -31,8 +31,12 @@ import org.slf4j.LoggerFactory;
  * next request). Two kinds of cycle:
  * <ul>
  * <li><b>full scan</b>: limit=100, offset 0, 100, ... until a short page or offset 1000, the API's
- * cap. It runs first after a start, then every {@code fullScanInterval}, when {@link FullScans} has room for it
- * (otherwise the cycle is incremental and the scan waits for a later one).</li>
+ * cap. The first cycle after a start is one, when {@link FullScans} has room for it (otherwise the cycle is
+ * incremental and the scan waits for a later one). Then every {@code fullScanInterval} a scan goes again, a page at
+ * a time: the incremental cycles' newest page is its first, and one deeper page rides at the end of a cycle every
+ * twentieth of the interval (15 s for 5 minutes), so that its requests do not come together in one minute of the
+ * budget and push the cycles after it over the poll share. Pages only shift down between two of its pages (new
+ * jobs come first), so such a scan reads some jobs twice and misses none, but one killed in between.</li>
  * <li><b>incremental</b>, in between: only jobs that are new or active can change (DONE and ERROR are
  * final). (1) The newest page (offset 0) shows new jobs and every recent one; more pages only while a
  * burst of new jobs pushed the previously newest one further down. (2) If jobs believed active are
@@ -51,6 +55,9 @@ public class PollPlanner {
     /** Every query asks for the most jobs the API gives at once. */
     static final int PAGE_SIZE = ListingQuery.MAX_LIMIT;
 
+    /** A periodic scan's deeper pages come at most once every this fraction of the full-scan interval. */
+    private static final int SCAN_PAGES_SPREAD = 20;
+
     private static final Logger LOG = LoggerFactory.getLogger("devana.jobs.poll");
 
     private final ObjectMapper mapper;
@@ -63,6 +70,10 @@ public class PollPlanner {
     private final FullScans fullScans;
     private volatile Instant lastFullScan;
     private volatile Instant newestCreatedAt;
+    /** The periodic scan read a page at a time: the offset of its next page (0: none under way), when it began. */
+    private volatile int scanOffset;
+    private volatile Instant scanBegan;
+    private volatile Instant lastScanPage;
 
     /** The planner of {@code account}'s cycles (one per account: each has its own scans and newest job). */
     public PollPlanner(ObjectMapper mapper, JobLedger ledger, Clock clock, String account, PollPacing pacing,
@@ -81,15 +92,25 @@ public class PollPlanner {
     public void begin(Exchange exchange) throws SQLException {
         Instant now = clock.instant();
         boolean due = lastFullScan == null || !now.isBefore(lastFullScan.plus(fullScanInterval));
-        // in full mode every cycle is one, as asked; in incremental mode a due scan waits while others hold the room
-        boolean full = !incremental || (due && fullScans.tryStart(exchange));
-        if (due && incremental && !full) {
+        // in full mode every cycle is one, as asked; in incremental mode the first scan waits while others hold the
+        // room, and a later one is read a page at a time
+        boolean full = !incremental || (due && lastFullScan == null && fullScans.tryStart(exchange));
+        if (due && incremental && !full && lastFullScan == null) {
             LOG.debug("full scan of account {} waits: {} are under way (devana.poll.full-scans-at-once)", account,
                     fullScans.running());
+        }
+        if (due && incremental && lastFullScan != null && scanOffset == 0) {
+            scanOffset = PAGE_SIZE;
+            scanBegan = now;
+            lastScanPage = null;
         }
         pacing.began();
         Cycle cycle = new Cycle(full, now, full ? List.of() : ledger.activeJobs(account), newestCreatedAt);
         cycle.queue.add(new Query(Phase.NEWEST, null, null, 0, null));
+        if (!full && scanOffset > 0 && (lastScanPage == null
+                || !now.isBefore(lastScanPage.plus(fullScanInterval.dividedBy(SCAN_PAGES_SPREAD))))) {
+            cycle.scanPage = new Query(Phase.SCAN, null, null, scanOffset, null);
+        }
         exchange.setProperty(Headers.POLL_CYCLE, cycle);
         advance(exchange, cycle);
     }
@@ -121,6 +142,9 @@ public class PollPlanner {
         }
         exchange.setProperty(Headers.POLL_PAGE_JOBS, firstSeen);
         boolean fullPage = jobs.size() >= PAGE_SIZE && query.offset + PAGE_SIZE <= ListingQuery.MAX_OFFSET;
+        if (query.phase == Phase.SCAN || (query.phase == Phase.NEWEST && query.offset == 0 && scanOffset > 0 && !fullPage)) {
+            scanned(query, fullPage, cycle);
+        }
         if (query.phase == Phase.LOOKUP && !lookupFound) {
             ledger.markGone(account, query.lookupJobId);
             LOG.info("job {} is no longer shown by the API (killed, or past its 24 h window): no longer tracked",
@@ -191,14 +215,32 @@ public class PollPlanner {
         Cycle cycle = exchange.getProperty(Headers.POLL_CYCLE, Cycle.class);
         LOG.debug("poll budget spent for this minute: cycle ends with {} of its requests not sent", cycle.queue.size() + 1);
         cycle.queue.clear();
+        cycle.scanPage = null;
         cycle.complete = false;
         cycle.current = null;
         exchange.setProperty(Headers.MORE_PAGES, false);
         finish(exchange, cycle);
     }
 
+    /** A page of the periodic scan was read (or the newest page showed there is no deeper one): the next, or the end. */
+    private void scanned(Query query, boolean fullPage, Cycle cycle) {
+        lastScanPage = clock.instant();
+        cycle.scanPage = null;
+        if (query.phase == Phase.SCAN && fullPage) {
+            scanOffset = query.offset + PAGE_SIZE;
+        } else {
+            scanOffset = 0;
+            lastFullScan = scanBegan;
+        }
+    }
+
     private void advance(Exchange exchange, Cycle cycle) {
         Query next = cycle.queue.pollFirst();
+        if (next == null && cycle.scanPage != null) {
+            // the periodic scan's page goes last: it never delays what the cycle is there to see
+            next = cycle.scanPage;
+            cycle.scanPage = null;
+        }
         cycle.current = next;
         exchange.setProperty(Headers.MORE_PAGES, next != null);
         if (next == null) {
@@ -238,7 +280,7 @@ public class PollPlanner {
         return null;
     }
 
-    private enum Phase { NEWEST, ACTIVE, LOOKUP }
+    private enum Phase { NEWEST, ACTIVE, LOOKUP, SCAN }
 
     /** One request of the cycle: the newest pages, a status filter's pages, or a target's jobs. */
     private record Query(Phase phase, String targetId, String status, int offset, String lookupJobId) {
@@ -260,6 +302,7 @@ public class PollPlanner {
         final Deque<Query> queue = new ArrayDeque<>();
         final Map<String, Object> seen = new LinkedHashMap<>();
         Query current;
+        Query scanPage;
         Instant newest;
         int pages;
         boolean complete = true;
