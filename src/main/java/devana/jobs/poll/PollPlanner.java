@@ -91,15 +91,15 @@ public class PollPlanner {
     /** Starts a cycle: decides its kind and its first request. */
     public void begin(Exchange exchange) throws SQLException {
         Instant now = clock.instant();
-        boolean due = lastFullScan == null || !now.isBefore(lastFullScan.plus(fullScanInterval));
+        boolean first = lastFullScan == null;
         // in full mode every cycle is one, as asked; in incremental mode the first scan waits while others hold the
         // room, and a later one is read a page at a time
-        boolean full = !incremental || (due && lastFullScan == null && fullScans.tryStart(exchange));
-        if (due && incremental && !full && lastFullScan == null) {
+        boolean full = !incremental || (first && fullScans.tryStart(exchange));
+        if (incremental && first && !full) {
             LOG.debug("full scan of account {} waits: {} are under way (devana.poll.full-scans-at-once)", account,
                     fullScans.running());
         }
-        if (due && incremental && lastFullScan != null && scanOffset == 0) {
+        if (incremental && !first && scanOffset == 0 && !now.isBefore(lastFullScan.plus(fullScanInterval))) {
             scanOffset = PAGE_SIZE;
             scanBegan = now;
             lastScanPage = null;
